@@ -1,0 +1,49 @@
+"""All of fastadmin's settings, read from one ``FASTADMIN`` dict in the project's settings.
+
+Every key has a default here; a project sets only what it changes::
+
+    FASTADMIN = {"EXACT_COUNT_THRESHOLD": 50_000, "READ_DATABASE": "replica"}
+
+Values are read on each access (not cached at import) so ``override_settings`` works in tests.
+Unknown keys are reported by the system check ``fastadmin.E001``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    # Paginator strategy used by every fastadmin.ModelAdmin that does not set ``paginator_class``.
+    "PAGINATOR": "fastadmin.pagination.KeysetPaginator",
+    # Counter strategy used by every fastadmin.ModelAdmin that does not set ``counter_class``.
+    "COUNTER": "fastadmin.counting.EstimatedCounter",
+    # Below this estimated number of rows an exact COUNT(*) is affordable and is run (under a timeout).
+    "EXACT_COUNT_THRESHOLD": 10_000,
+    # Milliseconds one admin read (changelist, counts, filters) may take before PostgreSQL cancels it.
+    "STATEMENT_TIMEOUT_MS": 5_000,
+    # Milliseconds the "count exactly" link may spend counting before it answers "more than N".
+    "EXACT_COUNT_TIMEOUT_MS": 5_000,
+    # Database alias serving changelist reads and counts (a read replica); None means the model's own.
+    "READ_DATABASE": None,
+    # A related table with more rows than this is not listed in full by a list_filter.
+    "FILTER_MAX_CHOICES": 100,
+    # How many objects the delete confirmation of a large selection previews.
+    "DELETE_PREVIEW_LIMIT": 20,
+    # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
+    "SIGNING_KEY": None,
+}
+
+
+class FastAdminSettings:
+    """Attribute access to ``settings.FASTADMIN`` merged over :data:`DEFAULTS`."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown fastadmin setting {name!r}")
+        user = getattr(django_settings, "FASTADMIN", {}) or {}
+        return user.get(name, DEFAULTS[name])
+
+
+fa_settings = FastAdminSettings()

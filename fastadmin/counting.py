@@ -1,0 +1,173 @@
+"""Counting without ``COUNT(*)`` over millions of rows.
+
+Contract of a counter strategy (see :class:`EstimatedCounter`)::
+
+    counter.count(queryset)  -> Count(value, exact, at_least)   # cheap: always answers in milliseconds
+    counter.exact(queryset)  -> Count                           # the "count exactly" link: bounded in time
+
+PostgreSQL knows roughly how big every table is (``pg_class.reltuples``) and how many rows a filter will
+return (the planner's estimate in ``EXPLAIN``). Those cost nothing and are within a few percent after
+ANALYZE. Only when the estimate is small enough to be cheap is an exact count run, and then under a
+statement timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .conf import fa_settings
+from .guards import is_query_canceled, statement_timeout
+
+
+@dataclass(frozen=True)
+class Count:
+    """A number of rows: exact, an estimate, or a lower bound (``at_least``: "more than N")."""
+
+    value: int
+    exact: bool
+    at_least: bool = False
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __str__(self) -> str:
+        if self.exact:
+            return f"{self.value:,}"
+        if self.at_least:
+            return _("more than %(n)s") % {"n": f"{self.value:,}"}
+        return f"≈ {humanize(self.value)}"
+
+    def describe(self, noun_singular: str, noun_plural: str) -> str:
+        noun = ngettext(noun_singular, noun_plural, self.value)
+        return f"{self} {noun}"
+
+
+def humanize(n: int) -> str:
+    """1234 -> '1,234'; 1_234_567 -> '1.2M': an estimate should not look more precise than it is."""
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (10_000, "k")):
+        if n >= size:
+            value = n / size
+            return f"{value:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{n:,}"
+
+
+def is_unfiltered(queryset: QuerySet) -> bool:
+    """True when the queryset reads the whole table, so the table's size is its count."""
+    query = queryset.query
+    return not (query.where or query.distinct or query.combinator or query.low_mark or query.high_mark
+                or query.group_by)
+
+
+class EstimatedCounter:
+    """Estimates from PostgreSQL's statistics; exact under ``threshold``. On other databases an exact
+    count capped at ``threshold + 1`` rows ("more than N" beyond it)."""
+
+    batch_size = 100_000
+
+    def __init__(self, threshold: int | None = None, timeout_ms: int | None = None,
+                 exact_timeout_ms: int | None = None) -> None:
+        self.threshold = fa_settings.EXACT_COUNT_THRESHOLD if threshold is None else threshold
+        self.timeout_ms = fa_settings.STATEMENT_TIMEOUT_MS if timeout_ms is None else timeout_ms
+        self.exact_timeout_ms = fa_settings.EXACT_COUNT_TIMEOUT_MS if exact_timeout_ms is None else exact_timeout_ms
+
+    # ------------------------------------------------------------------ public API
+    def count(self, queryset: QuerySet) -> Count:
+        queryset = queryset.order_by()
+        if connections[queryset.db].vendor != "postgresql":
+            return self._capped(queryset)
+        estimate = self.estimate(queryset)
+        if estimate >= self.threshold:
+            return Count(estimate, exact=False)
+        try:
+            with statement_timeout(self.timeout_ms, queryset.db):
+                return Count(queryset.count(), exact=True)
+        except Exception as exc:
+            if is_query_canceled(exc):
+                return Count(estimate, exact=False)
+            raise
+
+    def exact(self, queryset: QuerySet) -> Count:
+        """Count every row, in primary-key batches, until ``exact_timeout_ms`` runs out."""
+        queryset = queryset.order_by()
+        if connections[queryset.db].vendor != "postgresql":
+            return self._capped(queryset)
+        deadline = time.monotonic() + self.exact_timeout_ms / 1000
+        total, last = 0, None
+        pk = queryset.model._meta.pk
+        while True:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                return Count(total, exact=False, at_least=True)
+            batch = queryset if last is None else queryset.filter(pk__gt=last)
+            try:
+                with statement_timeout(remaining_ms, queryset.db):
+                    n, last_pk = self._batch(batch, pk.attname)
+            except Exception as exc:
+                if is_query_canceled(exc):
+                    return Count(total, exact=False, at_least=True)
+                raise
+            total += n
+            if n < self.batch_size:
+                return Count(total, exact=True)
+            last = last_pk
+
+    def estimate(self, queryset: QuerySet) -> int:
+        """The planner's idea of how many rows ``queryset`` returns (table size when unfiltered)."""
+        if is_unfiltered(queryset):
+            size = self._table_size(queryset)
+            if size is not None:
+                return size
+        return self._explain_rows(queryset)
+
+    # ------------------------------------------------------------------ helpers
+    def _capped(self, queryset: QuerySet) -> Count:
+        n = queryset[: self.threshold + 1].count()
+        if n > self.threshold:
+            return Count(self.threshold, exact=False, at_least=True)
+        return Count(n, exact=True)
+
+    def _table_size(self, queryset: QuerySet) -> int | None:
+        """``reltuples`` scaled to the table's current size, or None when the table was never analyzed."""
+        connection = connections[queryset.db]
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, c.relpages,"
+                " pg_relation_size(c.oid) / current_setting('block_size')::int"
+                " FROM pg_class c WHERE c.oid = %s::regclass",
+                [table],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        reltuples, relpages, current_pages = row
+        if reltuples is None or reltuples < 0 or relpages <= 0:
+            return None  # never analyzed (reltuples = -1) or empty when last analyzed: ask the planner
+        return int(reltuples / relpages * current_pages)
+
+    def _explain_rows(self, queryset: QuerySet) -> int:
+        connection = connections[queryset.db]
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+        if isinstance(plan, str):
+            plan = json.loads(plan)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    def _batch(self, queryset: QuerySet, pk_attname: str) -> tuple[int, object]:
+        connection = connections[queryset.db]
+        inner = queryset.order_by(pk_attname).values_list(pk_attname)[: self.batch_size]
+        sql, params = inner.query.get_compiler(using=queryset.db).as_sql()
+        column = connection.ops.quote_name(queryset.model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), max(s.{column}) FROM ({sql}) s", params)
+            n, last = cursor.fetchone()
+        return int(n), last

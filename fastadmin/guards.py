@@ -1,0 +1,63 @@
+"""Guard rails for admin reads: a statement timeout on every read, an optional read replica, and a
+readable page (not a 500) when PostgreSQL cancels a query that ran too long."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, router, transaction
+from django.db.models import Model
+
+from .conf import fa_settings
+
+# What the current request was doing, so the too-slow page can say what to narrow.
+current_stage: contextvars.ContextVar[str] = contextvars.ContextVar("fastadmin_stage", default="loading the list")
+
+
+@contextlib.contextmanager
+def stage(description: str) -> Iterator[None]:
+    token = current_stage.set(description)
+    try:
+        yield
+    finally:
+        current_stage.reset(token)
+
+
+def read_alias(model: type[Model]) -> str:
+    """The database that serves changelist reads and counts for ``model``."""
+    return fa_settings.READ_DATABASE or router.db_for_read(model) or DEFAULT_DB_ALIAS
+
+
+def is_postgresql(alias: str) -> bool:
+    return connections[alias].vendor == "postgresql"
+
+
+@contextlib.contextmanager
+def statement_timeout(milliseconds: int, using: str) -> Iterator[None]:
+    """Run the block in a transaction (a savepoint when nested) whose statements PostgreSQL cancels
+    after ``milliseconds``; the previous timeout is restored afterwards. A no-op on other databases."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
+                [f"{int(milliseconds)}ms"],
+            )
+            previous = cursor.fetchone()[0]
+        yield
+        # Reached only on success: after an error the savepoint rollback restores the setting itself.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+
+
+def is_query_canceled(exc: BaseException) -> bool:
+    """True when ``exc`` is PostgreSQL's ``query_canceled`` (SQLSTATE 57014), e.g. a statement timeout."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "57014"

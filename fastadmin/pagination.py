@@ -1,0 +1,318 @@
+"""Keyset ("cursor") pagination: every page costs what the first page costs.
+
+Contract of a paginator strategy (see :class:`KeysetPaginator`)::
+
+    paginator = KeysetPaginator(queryset, per_page)   # queryset already ordered by the changelist
+    page = paginator.page(cursor=None | str, seek=None | str)
+    page.rows, page.next_cursor, page.prev_cursor, page.last_cursor
+
+A page is ``WHERE (sort key) after <cursor> ORDER BY sort key, pk LIMIT per_page + 1``; no ``OFFSET``,
+no ``COUNT``. The primary key is always the last sort key, so the order is total and no row is skipped
+or repeated while paging, whatever duplicates the sort columns hold.
+
+NULLs sort as larger than every value (PostgreSQL's default: ``ASC NULLS LAST``, ``DESC NULLS FIRST``).
+Because that rule is symmetric, walking backwards is walking forwards over the reversed ordering, and
+the btree index on ``(column, pk)`` serves both. When the leading column is nullable, rows with NULL
+form their own segment at one end; a page that crosses the boundary reads the second segment with a
+second (also indexed) query instead of an ``OR ... IS NULL`` the planner cannot bound.
+
+Cursors are signed with :mod:`django.core.signing` and carry the ordering they were made for: an
+altered cursor, or one from another sort order, raises :class:`~fastadmin.exceptions.InvalidCursor`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import Expression, F, Field, Model, OrderBy, Q, QuerySet
+
+from .conf import fa_settings
+from .exceptions import BadParameter, InvalidCursor
+
+AFTER = "a"  # the page holds the rows after the cursor's values
+BEFORE = "b"  # the page holds the rows before the cursor's values
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of the total order: what to compare, which way, and how to read it back from a row."""
+
+    name: str  # ORM path or annotation alias used in filter()/order_by()
+    descending: bool
+    nullable: bool
+    field: Field | None  # model field used to parse cursor and seek values (None for expressions)
+    attname: str  # attribute holding the value on a fetched row
+
+    def order_by(self, reverse: bool = False) -> OrderBy:
+        descending = self.descending != reverse
+        expression = F(self.name)
+        if not self.nullable:
+            return expression.desc() if descending else expression.asc()
+        # Explicit, so other databases sort NULLs the way PostgreSQL does by default.
+        return expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
+
+
+@dataclass
+class Page:
+    """One page of rows plus the cursors that lead away from it (``None`` where there is nothing)."""
+
+    rows: list[Model]
+    next_cursor: str | None
+    prev_cursor: str | None
+    is_first: bool
+    is_last: bool
+    first_cursor: None = None  # the first page needs no cursor
+    last_cursor: str | None = field(default=None)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _dump(value: Any) -> Any:
+    """JSON-safe form of a sort value, lossless (DjangoJSONEncoder rounds datetimes to milliseconds)."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+class KeysetPaginator:
+    """Pages an ordered queryset by its sort key, never by ``OFFSET``.
+
+    ``queryset`` must already carry the changelist's ordering; the paginator reads it from
+    ``queryset.query.order_by``, keeps it up to the first key that is the primary key, and appends
+    the primary key (in the direction of the last key) when it is missing.
+    """
+
+    cursor_salt = "fastadmin.pagination.cursor"
+
+    def __init__(self, queryset: QuerySet, per_page: int) -> None:
+        self.per_page = int(per_page)
+        self.model = queryset.model
+        self.queryset, self.keys = self._keys(queryset)
+        self.signature = ",".join(("-" if k.descending else "") + k.name for k in self.keys)
+
+    # ------------------------------------------------------------------ sort keys
+    def _keys(self, queryset: QuerySet) -> tuple[QuerySet, list[SortKey]]:
+        opts = self.model._meta
+        pk = opts.pk
+        keys: list[SortKey] = []
+        annotations: dict[str, Any] = {}
+        for position, item in enumerate(queryset.query.order_by or ()):
+            if isinstance(item, str):
+                if item == "?":
+                    continue
+                descending = item.startswith("-")
+                path = item.lstrip("-+")
+                expression: Any = F(path)
+            elif isinstance(item, OrderBy):
+                descending = item.descending
+                expression = item.expression
+                path = expression.name if isinstance(expression, F) else ""
+            elif isinstance(item, Expression | F):
+                descending, expression = False, item
+                path = item.name if isinstance(item, F) else ""
+            else:
+                continue
+            if path in ("pk", pk.name, pk.attname):
+                keys.append(SortKey(pk.name, descending, False, pk, pk.attname))
+                break
+            model_field = self._local_field(path)
+            if model_field is not None:
+                keys.append(
+                    SortKey(model_field.name, descending, model_field.null, model_field, model_field.attname)
+                )
+                continue
+            # A related path or an expression: select it under an alias so its value can be read back.
+            alias = f"_fastadmin_k{position}"
+            annotations[alias] = expression
+            target = self._path_field(path) if path else None
+            keys.append(SortKey(alias, descending, True, target, alias))
+        if not keys or keys[-1].field is not pk:
+            descending = keys[-1].descending if keys else True
+            keys.append(SortKey(pk.name, descending, False, pk, pk.attname))
+        if annotations:
+            queryset = queryset.annotate(**annotations)
+        return queryset.order_by(*(k.order_by() for k in keys)), keys
+
+    def _local_field(self, path: str) -> Field | None:
+        if not path or "__" in path:
+            return None
+        try:
+            model_field = self.model._meta.get_field(path)
+        except FieldDoesNotExist:
+            return None
+        if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+            return None
+        return model_field
+
+    def _path_field(self, path: str) -> Field | None:
+        from django.contrib.admin.utils import get_fields_from_path
+
+        try:
+            return get_fields_from_path(self.model, path)[-1]
+        except Exception:  # noqa: BLE001 - any unresolvable path just loses value parsing
+            return None
+
+    # ------------------------------------------------------------------ cursors
+    def encode(self, direction: str, values: list[Any] | None) -> str:
+        payload = {"o": self.signature, "d": direction, "v": None if values is None else list(map(_dump, values))}
+        return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=self._salt(), compress=True)
+
+    def decode(self, cursor: str) -> tuple[str, list[Any] | None]:
+        try:
+            payload = signing.loads(cursor, key=fa_settings.SIGNING_KEY, salt=self._salt())
+        except signing.BadSignature:
+            raise InvalidCursor(
+                "This page link was altered or is corrupt. Go back to the first page.", param="cursor"
+            ) from None
+        if not isinstance(payload, dict) or payload.get("d") not in (AFTER, BEFORE):
+            raise InvalidCursor("This page link is malformed. Go back to the first page.", param="cursor")
+        if payload.get("o") != self.signature:
+            raise InvalidCursor(
+                "This page link was made for another sort order and is stale. Go back to the first page.",
+                param="cursor",
+            )
+        raw = payload.get("v")
+        if raw is None:
+            return payload["d"], None
+        if not isinstance(raw, list) or len(raw) != len(self.keys):
+            raise InvalidCursor("This page link is malformed. Go back to the first page.", param="cursor")
+        try:
+            values = [self._parse(key, value) for key, value in zip(self.keys, raw, strict=True)]
+        except (ValidationError, ValueError, TypeError):
+            raise InvalidCursor("This page link is malformed. Go back to the first page.", param="cursor") from None
+        return payload["d"], values
+
+    def _salt(self) -> str:
+        return f"{self.cursor_salt}:{self.model._meta.label_lower}"
+
+    @staticmethod
+    def _parse(key: SortKey, value: Any) -> Any:
+        if value is None or key.field is None:
+            return value
+        return key.field.to_python(value)
+
+    def _values(self, row: Model) -> list[Any]:
+        return [getattr(row, key.attname) for key in self.keys]
+
+    # ------------------------------------------------------------------ conditions
+    @staticmethod
+    def _after(key: SortKey, value: Any, descending: bool, *, with_nulls: bool = True) -> Q | None:
+        """Rows strictly after ``value`` in this key's direction, NULL being the largest value."""
+        if value is None:
+            return Q(**{f"{key.name}__isnull": False}) if descending and with_nulls else None
+        condition = Q(**{f"{key.name}__lt" if descending else f"{key.name}__gt": value})
+        if key.nullable and not descending and with_nulls:
+            condition |= Q(**{f"{key.name}__isnull": True})
+        return condition
+
+    @staticmethod
+    def _equal(key: SortKey, value: Any) -> Q:
+        return Q(**{f"{key.name}__isnull": True}) if value is None else Q(**{key.name: value})
+
+    def _segments(self, values: list[Any], reverse: bool) -> list[Q]:
+        """Conditions, in scan order, selecting the rows after ``values``; each one index-bounded."""
+        lead, lead_value = self.keys[0], values[0]
+        lead_desc = lead.descending != reverse
+        # Main segment: same NULL-ness as the cursor's leading value, bounded on the leading column.
+        alternatives: Q | None = None
+        prefix = Q()
+        for index, (key, value) in enumerate(zip(self.keys, values, strict=True)):
+            after = self._after(key, value, key.descending != reverse, with_nulls=index > 0)
+            if after is not None:
+                alternatives = (prefix & after) if alternatives is None else alternatives | (prefix & after)
+            prefix &= self._equal(key, value)
+        if lead_value is None:
+            bound = Q(**{f"{lead.name}__isnull": True})
+        else:
+            bound = Q(**{f"{lead.name}__lte" if lead_desc else f"{lead.name}__gte": lead_value})
+        segments = [bound & alternatives] if alternatives is not None else []
+        # Tail segment: the NULL block that follows the non-NULL values (ASC), or the values after it (DESC).
+        if lead.nullable and lead_value is not None and not lead_desc:
+            segments.append(Q(**{f"{lead.name}__isnull": True}))
+        elif lead.nullable and lead_value is None and lead_desc:
+            segments.append(Q(**{f"{lead.name}__isnull": False}))
+        return segments
+
+    def _fetch(self, segments: list[Q] | None, reverse: bool, limit: int) -> list[Model]:
+        ordered = self.queryset.order_by(*(k.order_by(reverse) for k in self.keys))
+        if segments is None:
+            return list(ordered[:limit])
+        rows: list[Model] = []
+        for condition in segments:
+            rows.extend(ordered.filter(condition)[: limit - len(rows)])
+            if len(rows) >= limit:
+                break
+        return rows
+
+    # ------------------------------------------------------------------ public API
+    def page(self, cursor: str | None = None, seek: str | None = None) -> Page:
+        """The page a cursor (or a ``seek`` value for the leading key) points at; the first page without."""
+        n = self.per_page
+        if cursor:
+            direction, values = self.decode(cursor)
+        elif seek not in (None, ""):
+            return self._seek(seek)
+        else:
+            direction, values = AFTER, None
+        reverse = direction == BEFORE
+        segments = None if values is None else self._segments(values, reverse)
+        rows = self._fetch(segments, reverse, n + 1)
+        more = len(rows) > n
+        rows = rows[:n]
+        if reverse:
+            rows.reverse()
+            return self._page(rows, has_prev=more, has_next=values is not None, anchor=values)
+        return self._page(rows, has_prev=values is not None, has_next=more, anchor=values)
+
+    def _seek(self, raw: str) -> Page:
+        lead = self.keys[0]
+        if lead.field is None:
+            raise BadParameter("Jumping to a value is not available for this sort column.", param="seek")
+        try:
+            value = lead.field.to_python(raw.strip())
+            if value is None:
+                raise ValidationError("empty")
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationError("NUL")
+        except (ValidationError, ValueError, TypeError):
+            raise BadParameter(
+                f"“{raw[:100]}” is not a valid value for {lead.field.verbose_name}.", param="seek"
+            ) from None
+        bound = Q(**{f"{lead.name}__lte" if lead.descending else f"{lead.name}__gte": value})
+        segments = [bound]
+        if lead.nullable and not lead.descending:
+            segments.append(Q(**{f"{lead.name}__isnull": True}))
+        rows = self._fetch(segments, False, self.per_page + 1)
+        more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        # Rows before the seek point exist unless the seek value precedes everything; one query tells.
+        before = self._fetch(self._segments(self._values(rows[0]), True), True, 1) if rows else []
+        return self._page(rows, has_prev=bool(before), has_next=more, anchor=None)
+
+    def _page(self, rows: list[Model], *, has_prev: bool, has_next: bool, anchor: list[Any] | None) -> Page:
+        if rows:
+            prev_cursor = self.encode(BEFORE, self._values(rows[0])) if has_prev else None
+            next_cursor = self.encode(AFTER, self._values(rows[-1])) if has_next else None
+        else:  # an empty page after a cursor (rows deleted meanwhile): offer the way back
+            prev_cursor = self.encode(BEFORE, anchor) if anchor is not None else None
+            next_cursor = None
+        return Page(
+            rows=rows,
+            next_cursor=next_cursor,
+            prev_cursor=prev_cursor,
+            is_first=not has_prev,
+            is_last=not has_next,
+            last_cursor=self.encode(BEFORE, None),
+        )
