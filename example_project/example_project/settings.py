@@ -1,0 +1,97 @@
+"""Settings of the fastadmin example project.
+
+Everything a developer may want to change comes from the environment:
+
+* ``DATABASE_URL`` — PostgreSQL to use; unset means an embedded server in ``<repo>/.pgdata``
+  (see :mod:`example_project.devdb`).
+* ``REDIS_URL`` — use Redis (django-redis) as the cache; unset means a per-process LocMemCache.
+* ``DJANGO_DEBUG`` — ``0``/``false`` turns DEBUG off (default on: this is a local demo).
+* ``DJANGO_SECRET_KEY`` — a dev default is used when unset; never deploy with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from example_project.devdb import database_url, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-fastadmin-example-key-change-me")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1").lower() not in {"0", "false", "no", "off", ""}
+ALLOWED_HOSTS = ["*"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_filters",
+    "fastadmin",
+    "shop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_db = parse_database_url(database_url())
+# pytest-django / `manage.py test` create and drop this database; keep it apart from the demo data.
+_db["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or f"test_{_db['NAME']}"}
+_db["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "0"))
+DATABASES = {"default": _db}
+
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = []  # a local demo: the seeded login is admin/admin
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# fastadmin: every key is optional (defaults in fastadmin/conf.py); the demo keeps the defaults
+# except where an environment variable says otherwise.
+FASTADMIN: dict = {}
+if os.environ.get("FASTADMIN_STATEMENT_TIMEOUT_MS"):
+    FASTADMIN["STATEMENT_TIMEOUT_MS"] = int(os.environ["FASTADMIN_STATEMENT_TIMEOUT_MS"])

@@ -1,0 +1,125 @@
+"""A small but realistic schema for the demo and the benchmark.
+
+Every ordering the admin can ask for (default ordering, each sortable ``list_display`` column,
+and the common "filter + default ordering" combination) has a btree index ending in ``id``:
+keyset pagination seeks on ``(column, id)`` and needs exactly that index to answer in
+milliseconds on tens of millions of rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class Country(models.TextChoices):
+    US = "US", "United States"
+    GB = "GB", "United Kingdom"
+    DE = "DE", "Germany"
+    FR = "FR", "France"
+    ES = "ES", "Spain"
+    IT = "IT", "Italy"
+    NL = "NL", "Netherlands"
+    PL = "PL", "Poland"
+    BR = "BR", "Brazil"
+    IN = "IN", "India"
+    JP = "JP", "Japan"
+    CA = "CA", "Canada"
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    phone = models.CharField(max_length=40, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, choices=Country.choices, default=Country.US)
+    created = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="customer_name_id"),
+            models.Index(fields=["created", "id"], name="customer_created_id"),
+            models.Index(fields=["city", "id"], name="customer_city_id"),
+            models.Index(fields=["country", "name", "id"], name="customer_country_name_id"),
+            models.Index(fields=["is_active", "name", "id"], name="customer_active_name_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        QUALIFIED = "qualified", "Qualified"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Website"
+        REFERRAL = "referral", "Referral"
+        ADS = "ads", "Advertising"
+        EVENT = "event", "Event"
+        COLD = "cold", "Cold call"
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEB)
+    score = models.IntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            models.Index(fields=["created", "id"], name="lead_created_id"),
+            models.Index(fields=["status", "created", "id"], name="lead_status_created_id"),
+            models.Index(fields=["source", "created", "id"], name="lead_source_created_id"),
+            models.Index(fields=["name", "id"], name="lead_name_id"),
+            models.Index(fields=["score", "id"], name="lead_score_id"),
+            models.Index(fields=["email", "id"], name="lead_email_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    number = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    placed_at = models.DateTimeField(default=timezone.now)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        indexes = [
+            models.Index(fields=["placed_at", "id"], name="order_placed_id"),
+            models.Index(fields=["status", "placed_at", "id"], name="order_status_placed_id"),
+            models.Index(fields=["customer", "placed_at", "id"], name="order_customer_placed_id"),
+            models.Index(fields=["number", "id"], name="order_number_id"),
+            models.Index(fields=["total", "id"], name="order_total_id"),
+            models.Index(fields=["shipped_at", "id"], name="order_shipped_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
