@@ -86,6 +86,15 @@ def _dump(value: Any) -> Any:
     return value
 
 
+def _pk_descending(order_by, pk: Field) -> bool:
+    """Direction of an ordering that starts with the primary key (descending when unordered)."""
+    for item in order_by or ():
+        if isinstance(item, str) and item.lstrip("-") in ("pk", pk.name, pk.attname):
+            return item.startswith("-")
+        break
+    return True
+
+
 class KeysetPaginator:
     """Pages an ordered queryset by its sort key, never by ``OFFSET``.
 
@@ -125,8 +134,7 @@ class KeysetPaginator:
             else:
                 continue
             if path in ("pk", pk.name, pk.attname):
-                keys.append(SortKey(pk.name, descending, False, pk, pk.attname))
-                break
+                break  # appended below
             model_field = self._local_field(path)
             if model_field is not None:
                 keys.append(
@@ -138,9 +146,10 @@ class KeysetPaginator:
             annotations[alias] = expression
             target = self._path_field(path) if path else None
             keys.append(SortKey(alias, descending, True, target, alias))
-        if not keys or keys[-1].field is not pk:
-            descending = keys[-1].descending if keys else True
-            keys.append(SortKey(pk.name, descending, False, pk, pk.attname))
+        # The pk breaks ties in the direction of the key before it, so one btree index on
+        # (column, pk) serves the page and its reverse (stock appends "-pk" whatever the direction).
+        pk_descending = keys[-1].descending if keys else _pk_descending(queryset.query.order_by, pk)
+        keys.append(SortKey(pk.name, pk_descending, False, pk, pk.attname))
         if annotations:
             queryset = queryset.annotate(**annotations)
         return queryset.order_by(*(k.order_by() for k in keys)), keys

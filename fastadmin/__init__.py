@@ -1,0 +1,29 @@
+"""fastadmin: a drop-in Django admin for PostgreSQL tables with tens of millions of rows.
+
+Change ``from django.contrib import admin`` / ``admin.site`` to ``import fastadmin`` / ``fastadmin.site``;
+every stock option keeps working, and changelists page by cursor and count by estimate.
+"""
+
+from django.contrib.admin import action, display
+
+from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
+from .sites import FastAdminSite, site
+
+__all__ = [
+    "FastAdminMixin",
+    "FastAdminSite",
+    "ModelAdmin",
+    "StackedInline",
+    "TabularInline",
+    "action",
+    "display",
+    "register",
+    "site",
+]
+
+
+def register(*models, site: FastAdminSite | None = None):
+    """``@fastadmin.register(Model)``: like ``@admin.register``, on :data:`fastadmin.site` by default."""
+    from django.contrib.admin import register as stock_register
+
+    return stock_register(*models, site=site or globals()["site"])

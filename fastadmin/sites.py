@@ -1,0 +1,45 @@
+"""fastadmin's AdminSite: stock AdminSite whose default ModelAdmin and bulk delete are fastadmin's."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib import admin
+
+from . import actions
+from .options import ModelAdmin
+
+
+class FastAdminSite(admin.AdminSite):
+    """The site a project mounts instead of ``admin.site``.
+
+    * ``register(Model)`` without an admin class uses :class:`fastadmin.ModelAdmin`; a stock
+      ``admin.ModelAdmin`` registered here keeps its stock behaviour.
+    * Models that other apps registered on ``django.contrib.admin.site`` (``auth.User``, third-party
+      apps) are served here too, with their own ModelAdmin classes, so a project can swap the site it
+      mounts without touching every app's ``admin.py``. Set ``adopt_default_site = False`` to opt out.
+    """
+
+    adopt_default_site = True
+
+    def __init__(self, name: str = "admin") -> None:
+        super().__init__(name)
+        self.add_action(actions.delete_selected, "delete_selected")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        return super().register(model_or_iterable, admin_class or ModelAdmin, **options)
+
+    def adopt(self, other: admin.AdminSite) -> None:
+        """Serve every model registered on ``other`` and not here, with the same ModelAdmin class."""
+        for model in apps.get_models():
+            if other is not self and other.is_registered(model) and not self.is_registered(model):
+                self.register(model, type(other.get_model_admin(model)))
+
+    def get_urls(self):
+        # URLs are built once all admin modules were imported (autodiscover), so every model that
+        # will ever be registered on the default site is known here.
+        if self.adopt_default_site:
+            self.adopt(admin.site)
+        return super().get_urls()
+
+
+site = FastAdminSite()

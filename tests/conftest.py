@@ -1,0 +1,51 @@
+import datetime
+import random
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from tests.testapp.models import Category, Item
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def make_items(n: int, seed: int = 7, null_every: int = 5) -> list[Item]:
+    """``n`` items whose sort columns hold many duplicates and NULLs."""
+    rnd = random.Random(seed)
+    categories = [Category.objects.create(name=f"cat {i}") for i in range(3)]
+    base = timezone.make_aware(datetime.datetime(2024, 1, 1))
+    items = [
+        Item(
+            name=f"item {i:04d}",
+            kind=rnd.choice("abc"),
+            rank=None if i % null_every == 0 else rnd.randint(1, 6),
+            label=None if i % 7 == 0 else rnd.choice(["x", "y", "zz", "Y"]),
+            created=None if i % 11 == 0 else base + datetime.timedelta(days=rnd.randint(0, 900), hours=rnd.randint(0, 3)),
+            price=rnd.randint(0, 500),
+            active=rnd.random() < 0.7,
+            category=rnd.choice([*categories, None]),
+        )
+        for i in range(n)
+    ]
+    return Item.objects.bulk_create(items)
+
+
+@pytest.fixture
+def items(db):
+    return make_items(87)
+
+
+def analyze(model) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -1,0 +1,31 @@
+"""Reading a rendered changelist the way a person (or a crawler) would: rows and rel= links."""
+
+import html
+import re
+
+ROW_PK = re.compile(r'name="_selected_action" value="([^"]+)"')
+REL_LINK = re.compile(r'<a rel="(first|prev|next|last)" href="([^"]*)"')
+
+
+def row_pks(response) -> list[int]:
+    return [int(pk) for pk in ROW_PK.findall(response.content.decode())]
+
+
+def rel_links(response) -> dict[str, str]:
+    return {rel: html.unescape(href) for rel, href in REL_LINK.findall(response.content.decode())}
+
+
+def walk(client, url: str, direction: str = "next", limit: int = 10_000) -> list[int]:
+    """Follow rel=next (or rel=prev) from ``url``; return every row's pk in the order seen."""
+    seen: list[int] = []
+    base = url.split("?")[0]
+    for _ in range(limit):
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:500]
+        pks = row_pks(response)
+        seen += pks if direction == "next" else list(reversed(pks))
+        href = rel_links(response).get(direction)
+        if not href:
+            return seen
+        url = base + href
+    raise AssertionError("walk did not end")

@@ -1,0 +1,8 @@
+"""Test settings: the example project plus a small app whose tables the tests shape at will."""
+
+from example_project.settings import *  # noqa: F403
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
+ROOT_URLCONF = "tests.urls"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FASTADMIN = {"STATEMENT_TIMEOUT_MS": 5_000}
