@@ -1,0 +1,1 @@
+"""fastadmin.search_index: admin search that stays fast on tens of millions of rows."""
