@@ -29,6 +29,7 @@ from .counting import EstimatedCounter
 from .exceptions import BadParameter
 from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
+from .search_index.admin import SearchAdminMixin
 
 
 class FastAdminMixin:
@@ -114,7 +115,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(FastAdminMixin, admin.ModelAdmin):
+class ModelAdmin(FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 

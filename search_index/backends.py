@@ -1,0 +1,283 @@
+"""Search backends: how a ModelAdmin turns the search box into a filtered queryset.
+
+Contract of a search backend (see :class:`SearchBackend`)::
+
+    backend = BackendClass(model_admin)
+    result = backend.search(request, queryset, term)  # SearchResult(queryset, may_have_duplicates, notice)
+    backend.namespaces(request)                        # -> ["name", "email", ..., "id"]
+
+``queryset`` arrives filtered and ordered by the changelist; the backend narrows it (and may put a
+relevance key first in its ordering) and never evaluates it: paging and counting stay with the
+paginator and the counter. Input that cannot be searched raises
+:class:`~fastadmin.exceptions.BadParameter` with a message for the person who typed it.
+
+* :class:`DjangoSearchBackend` — stock ``get_search_results``, unchanged (any database).
+* :class:`TrigramSearchBackend` — PostgreSQL: SQL shaped for the index plan
+  (:mod:`fastadmin.search_index.plan`), namespaces, guarded short terms; falls back to Django's own
+  search on other databases.
+
+A Meilisearch sidecar implements the same two methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery
+from django.db.models.functions import Greatest
+from django.http import HttpRequest
+
+from fastadmin.conf import fa_settings
+from fastadmin.exceptions import BadParameter
+from fastadmin.guards import is_postgresql
+
+from . import fields as search_fields_module
+from .fields import LOOKUP, SearchField
+from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+#: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
+TRIGRAM_MIN = 3
+
+
+@dataclass
+class SearchResult:
+    """What a search did: the narrowed queryset, whether rows may repeat, and a note for the user."""
+
+    queryset: QuerySet
+    may_have_duplicates: bool = False
+    notice: str | None = None
+
+
+class SearchBackend:
+    """Base class: holds the ModelAdmin, lists namespaces. Subclasses implement :meth:`search`."""
+
+    def __init__(self, model_admin: ModelAdmin) -> None:
+        self.model_admin = model_admin
+        self.model = model_admin.model
+
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        raise NotImplementedError
+
+    def namespaces(self, request: HttpRequest | None = None) -> list[str]:
+        """The ``field:`` prefixes this backend understands, in the order to show them."""
+        return []
+
+    def search_field_specs(self, request: HttpRequest | None) -> list[str]:
+        if request is None:
+            return [str(spec) for spec in self.model_admin.search_fields or ()]
+        return [str(spec) for spec in self.model_admin.get_search_fields(request) or ()]
+
+
+class DjangoSearchBackend(SearchBackend):
+    """Django's own admin search, exactly (every database; no namespaces, no index awareness)."""
+
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        from django.contrib.admin import ModelAdmin
+
+        queryset, duplicates = ModelAdmin.get_search_results(self.model_admin, request, queryset, term)
+        return SearchResult(queryset, duplicates)
+
+
+class AnyOfSubquery(Lookup):
+    """``lhs = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the outer condition
+    stays an index condition that a BitmapOr can combine with the other fields' trigram scans
+    (``IN (subquery)`` would be a hashed filter, forcing a scan of the outer table)."""
+
+    lookup_name = "fa_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs_sql} = ANY(ARRAY{rhs_sql})", (*lhs_params, *rhs_params)
+
+
+class TrigramSearchBackend(SearchBackend):
+    """PostgreSQL search served by trigram GIN indexes on ``UPPER(column::text)``.
+
+    Each term becomes Django's own lookup for the field's mode, which compiles on PostgreSQL to the
+    expression the index plan indexes:
+
+    =============  ==========================================  =====================================
+    mode           SQL                                         index (plan)
+    =============  ==========================================  =====================================
+    contains       ``UPPER(col::text) LIKE UPPER('%t%')``      GIN ``(UPPER(col::text) gin_trgm_ops)``
+    ``^`` prefix   ``UPPER(col::text) LIKE UPPER('t%')``       the same trigram index
+    ``=`` text     ``UPPER(col::text) = UPPER('t')``           btree ``(UPPER(col::text))``
+    ``=`` other    ``col = 123`` (typed, no cast)              btree on ``col`` (pk, unique, FK)
+    ``@``          Django's ``search`` lookup                  (full text; not planned)
+    =============  ==========================================  =====================================
+
+    ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
+    three letters or digits has no trigram and would read the whole index, so it is matched as a
+    prefix instead (and the user is told). A path through a relation is matched in a subquery on the
+    related rows (``pk = ANY(ARRAY(...))``), so rows are never duplicated and the OR over fields
+    stays index-served. With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
+    ordered by trigram similarity unless the user sorts by a column.
+    """
+
+    def __init__(self, model_admin: ModelAdmin, relevance: bool | None = None) -> None:
+        super().__init__(model_admin)
+        if relevance is None:
+            relevance = bool(getattr(model_admin, "search_relevance", False))
+        self.relevance = relevance
+
+    # ------------------------------------------------------------------ namespaces
+    def fields(self, request: HttpRequest | None) -> list[SearchField]:
+        return [search_fields_module.resolve(self.model, spec) for spec in self.search_field_specs(request)]
+
+    def pk_namespaces(self) -> list[str]:
+        pk = self.model._meta.pk
+        return list(dict.fromkeys([pk.name, pk.attname, "pk"]))
+
+    def namespaces(self, request: HttpRequest | None = None) -> list[str]:
+        names = [field.namespace for field in self.fields(request)]
+        return list(dict.fromkeys([*names, self.model._meta.pk.name]))
+
+    # ------------------------------------------------------------------ search
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        if not is_postgresql(queryset.db):
+            return DjangoSearchBackend(self.model_admin).search(request, queryset, term)
+        fields = self.fields(request)
+        terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
+        notices: list[str] = []
+        conditions: list[Q] = []
+        for item in terms:
+            condition, notice = self._term(item, fields)
+            if notice:
+                notices.append(notice)
+            if condition is None:
+                return SearchResult(queryset.none(), False, " ".join(notices) or None)
+            conditions.append(condition)
+        if conditions:
+            queryset = queryset.filter(*conditions)
+            if self.relevance and not request.GET.get("o"):
+                queryset = self._by_relevance(queryset, terms, fields)
+        return SearchResult(queryset, False, " ".join(notices) or None)
+
+    def _term(self, term: Term, fields: list[SearchField]) -> tuple[Q | None, str | None]:
+        """The condition for one term (None: it can match nothing) and a note for the user."""
+        if term.namespace is not None:
+            chosen = [f for f in fields if f.namespace == term.namespace]
+            if not chosen:
+                if term.namespace in self.pk_namespaces():
+                    return self._pk(term), None
+                raise BadParameter(
+                    f"“{term.namespace}:” is not a field you can search here. "
+                    f"Search one field with {', '.join(n + ':' for n in self.namespaces())} "
+                    f"(e.g. {self.namespaces()[0]}:something); to search for text containing a colon, "
+                    f'put it in quotes: "{term.value if term.quoted else str(term)}".',
+                    param=SEARCH_PARAM,
+                )
+        else:
+            chosen = fields
+        parts: list[Q] = []
+        prefixed: list[str] = []
+        too_short: list[str] = []
+        invalid: list[str] = []
+        for field in chosen:
+            mode = term.mode or field.mode
+            if mode == CONTAINS and longest_word(term.value) < TRIGRAM_MIN:
+                if longest_word(term.value) == 0:
+                    too_short.append(field.namespace)
+                    continue
+                mode = STARTSWITH
+                prefixed.append(field.namespace)
+            if mode == STARTSWITH and longest_word(term.value) == 0:
+                too_short.append(field.namespace)
+                continue
+            condition = self._condition(field, mode, term.value)
+            if condition is None:
+                invalid.append(field.namespace)
+                continue
+            parts.append(self._through_relation(field, condition))
+        notice = None
+        if prefixed:
+            notice = (
+                f"“{term.value}” has fewer than {TRIGRAM_MIN} letters or digits in a row, so it was matched "
+                f"at the start of {', '.join(prefixed)} only; type {TRIGRAM_MIN} or more to find it anywhere."
+            )
+        if not parts:
+            if too_short:
+                raise BadParameter(
+                    f"“{term.value}” has no letters or digits to search for in {', '.join(too_short)}. "
+                    f"Search for at least one letter or digit ({TRIGRAM_MIN} to match inside a value), "
+                    "or use an exact search such as field:=value.",
+                    param=SEARCH_PARAM,
+                )
+            if term.namespace is not None:
+                field = chosen[0]
+                raise BadParameter(
+                    f"“{term.value}” is not a valid {self._describe(field.field)} for {term.namespace}:.",
+                    param=SEARCH_PARAM,
+                )
+            return None, notice  # e.g. "abc" against only integer "=" fields: nothing can match
+        return Q.create(parts, connector=Q.OR), notice
+
+    def _condition(self, field: SearchField, mode: str, value: str) -> Q | None:
+        path = field.path
+        if field.mode == LOOKUP and mode == LOOKUP:
+            return Q(**{f"{path}__{field.lookup}": value})
+        if mode == EXACT:
+            if field.is_text or field.field is None:
+                return Q(**{f"{path}__iexact": value})
+            parsed = _to_python(field.field, value)
+            return None if parsed is None else Q(**{f"{path}__exact": parsed})
+        if mode == STARTSWITH:
+            return Q(**{f"{path}__istartswith": value})
+        if mode == FULLTEXT:
+            return Q(**{f"{path}__search": value})
+        return Q(**{f"{path}__icontains": value})
+
+    def _through_relation(self, field: SearchField, condition: Q) -> Q:
+        if not field.related:
+            return condition
+        inner = self.model._base_manager.filter(condition).values("pk")
+        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
+
+    def _pk(self, term: Term) -> Q:
+        pk = self.model._meta.pk
+        value = _to_python(pk, term.value)
+        if value is None:
+            raise BadParameter(
+                f"“{term.value}” is not a valid {self._describe(pk)} for {term.namespace}:; "
+                f"{term.namespace}: takes one {self._describe(pk)} exactly, e.g. {term.namespace}:123.",
+                param=SEARCH_PARAM,
+            )
+        return Q(pk=value)
+
+    @staticmethod
+    def _describe(field: Field | None) -> str:
+        if field is None:
+            return "value"
+        if field.primary_key:
+            return "ID" if field.get_internal_type() != "UUIDField" else "UUID"
+        return str(field.description % field.__dict__).lower() if field.description else "value"
+
+    def _by_relevance(self, queryset: QuerySet, terms: list[Term], fields: list[SearchField]) -> QuerySet:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        scores: list[Any] = []
+        for term in terms:
+            for field in fields:
+                if field.related or not field.is_text or field.mode in (EXACT, FULLTEXT, LOOKUP):
+                    continue
+                if term.namespace in (None, field.namespace):
+                    scores.append(TrigramSimilarity(field.path, term.value))
+        if not scores:
+            return queryset
+        score = scores[0] if len(scores) == 1 else Greatest(*scores)
+        return queryset.order_by(score.desc(), *queryset.query.order_by)
+
+
+def _to_python(field: Field, value: str) -> Any:
+    """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
+    try:
+        return field.to_python(value.strip())
+    except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
+        return None
