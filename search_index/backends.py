@@ -53,6 +53,13 @@ class SearchResult:
     notice: str | None = None
 
 
+@dataclass
+class _Compiled:
+    condition: Q | None  # None: the term can match no row
+    served: bool  # every branch of the OR can be answered from an index
+    notice: str | None = None
+
+
 class SearchBackend:
     """Base class: holds the ModelAdmin, lists namespaces. Subclasses implement :meth:`search`."""
 
@@ -145,56 +152,66 @@ class TrigramSearchBackend(SearchBackend):
             return DjangoSearchBackend(self.model_admin).search(request, queryset, term)
         fields = self.fields(request)
         terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
-        notices: list[str] = []
-        conditions: list[Q] = []
-        for item in terms:
-            condition, notice = self._term(item, fields)
-            if notice:
-                notices.append(notice)
-            if condition is None:
-                return SearchResult(queryset.none(), False, " ".join(notices) or None)
-            conditions.append(condition)
-        if conditions:
-            queryset = queryset.filter(*conditions)
-            if self.relevance and not request.GET.get("o"):
-                queryset = self._by_relevance(queryset, terms, fields)
-        return SearchResult(queryset, False, " ".join(notices) or None)
+        if not terms:
+            return SearchResult(queryset)
+        # Stock semantics whenever one term can drive an index scan: the others are then cheap filters
+        # on its few rows. Otherwise short terms are matched as prefixes, which the index serves.
+        compiled = [self._compile(item, fields, prefix_short=False) for item in terms]
+        if not any(c.served for c in compiled):
+            compiled = [self._compile(item, fields, prefix_short=True) for item in terms]
+        if not any(c.served for c in compiled):
+            shortest = min(terms, key=lambda t: longest_word(t.value))
+            raise BadParameter(
+                f"“{shortest.value}” is too short to search for: a search needs a word with at least one "
+                f"letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact search "
+                f"such as {self.namespaces()[0]}:=value.",
+                param=SEARCH_PARAM,
+            )
+        notices = [c.notice for c in compiled if c.notice]
+        notice = " ".join(notices) or None
+        if any(c.condition is None for c in compiled):
+            return SearchResult(queryset.none(), False, notice)  # e.g. "abc" against integer "=" fields only
+        queryset = queryset.filter(*(c.condition for c in compiled))
+        if self.relevance and not request.GET.get("o"):
+            queryset = self._by_relevance(queryset, terms, fields)
+        return SearchResult(queryset, False, notice)
 
-    def _term(self, term: Term, fields: list[SearchField]) -> tuple[Q | None, str | None]:
-        """The condition for one term (None: it can match nothing) and a note for the user."""
+    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool) -> _Compiled:
+        """One term as an OR over its fields; ``served`` when every branch can use an index."""
         if term.namespace is not None:
             chosen = [f for f in fields if f.namespace == term.namespace]
             if not chosen:
                 if term.namespace in self.pk_namespaces():
-                    return self._pk(term), None
+                    return _Compiled(self._pk(term), served=True)
+                names = self.namespaces()
                 raise BadParameter(
                     f"“{term.namespace}:” is not a field you can search here. "
-                    f"Search one field with {', '.join(n + ':' for n in self.namespaces())} "
-                    f"(e.g. {self.namespaces()[0]}:something); to search for text containing a colon, "
-                    f'put it in quotes: "{term.value if term.quoted else str(term)}".',
+                    f"Search one field with {', '.join(n + ':' for n in names)} "
+                    f"(e.g. {names[0]}:something); to search for text containing a colon, "
+                    f'put it in quotes: "{term.namespace}:{term.value}".',
                     param=SEARCH_PARAM,
                 )
         else:
             chosen = fields
+        run = longest_word(term.value)
         parts: list[Q] = []
         prefixed: list[str] = []
-        too_short: list[str] = []
-        invalid: list[str] = []
+        served = True
         for field in chosen:
             mode = term.mode or field.mode
-            if mode == CONTAINS and longest_word(term.value) < TRIGRAM_MIN:
-                if longest_word(term.value) == 0:
-                    too_short.append(field.namespace)
-                    continue
-                mode = STARTSWITH
-                prefixed.append(field.namespace)
-            if mode == STARTSWITH and longest_word(term.value) == 0:
-                too_short.append(field.namespace)
-                continue
+            indexed = True
+            if mode == CONTAINS and run < TRIGRAM_MIN:
+                if prefix_short and run > 0:
+                    mode = STARTSWITH
+                    prefixed.append(field.namespace)
+                else:
+                    indexed = False
+            elif mode == STARTSWITH and run == 0:
+                indexed = False
             condition = self._condition(field, mode, term.value)
             if condition is None:
-                invalid.append(field.namespace)
-                continue
+                continue  # the value cannot be one of this field's (a word for an integer): no match here
+            served = served and indexed
             parts.append(self._through_relation(field, condition))
         notice = None
         if prefixed:
@@ -203,21 +220,13 @@ class TrigramSearchBackend(SearchBackend):
                 f"at the start of {', '.join(prefixed)} only; type {TRIGRAM_MIN} or more to find it anywhere."
             )
         if not parts:
-            if too_short:
-                raise BadParameter(
-                    f"“{term.value}” has no letters or digits to search for in {', '.join(too_short)}. "
-                    f"Search for at least one letter or digit ({TRIGRAM_MIN} to match inside a value), "
-                    "or use an exact search such as field:=value.",
-                    param=SEARCH_PARAM,
-                )
             if term.namespace is not None:
-                field = chosen[0]
                 raise BadParameter(
-                    f"“{term.value}” is not a valid {self._describe(field.field)} for {term.namespace}:.",
+                    f"“{term.value}” is not a valid {self._describe(chosen[0].field)} for {term.namespace}:.",
                     param=SEARCH_PARAM,
                 )
-            return None, notice  # e.g. "abc" against only integer "=" fields: nothing can match
-        return Q.create(parts, connector=Q.OR), notice
+            return _Compiled(None, served=True)
+        return _Compiled(Q.create(parts, connector=Q.OR), served=served, notice=notice)
 
     def _condition(self, field: SearchField, mode: str, value: str) -> Q | None:
         path = field.path
