@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
@@ -42,7 +42,7 @@ class SearchAdminMixin:
         except BadParameter:
             if in_changelist:
                 raise
-            return queryset.none(), False
+            return queryset.filter(Value(False)), False
         if result.notice and in_changelist:
             messages.info(request, result.notice, fail_silently=True)
         return result.queryset, result.may_have_duplicates

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery
+from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 
@@ -35,6 +35,7 @@ from fastadmin.guards import is_postgresql
 
 from . import fields as search_fields_module
 from .fields import LOOKUP, SearchField
+from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 
 if TYPE_CHECKING:
@@ -170,9 +171,11 @@ class TrigramSearchBackend(SearchBackend):
         notices = [c.notice for c in compiled if c.notice]
         notice = " ".join(notices) or None
         if any(c.condition is None for c in compiled):
-            return SearchResult(queryset.none(), False, notice)  # e.g. "abc" against integer "=" fields only
+            # e.g. "abc" against integer "=" fields only. WHERE false, not .none(): the counter and
+            # paginator compile the query, and an EmptyResultSet would escape from them.
+            return SearchResult(queryset.filter(Value(False)), False, notice)
         queryset = queryset.filter(*(c.condition for c in compiled))
-        if self.relevance and not request.GET.get("o"):
+        if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
             queryset = self._by_relevance(queryset, terms, fields)
         return SearchResult(queryset, False, notice)
 
@@ -287,6 +290,9 @@ class TrigramSearchBackend(SearchBackend):
 def _to_python(field: Field, value: str) -> Any:
     """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
     try:
-        return field.to_python(value.strip())
+        parsed = field.to_python(value.strip())
+        if parsed is not None:
+            field.run_validators(parsed)  # integer ranges of the database (an id beyond bigint)
+        return parsed
     except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
         return None

@@ -28,10 +28,16 @@ from django.contrib.admin.sites import all_sites
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models
-from django.db.models.functions import Cast, Upper
+from django.db.models import OrderBy
+from django.db.models.functions import Cast, Collate, Upper
+from django.db.models.indexes import IndexExpression
 
 from .fields import LOOKUP, resolve
 from .query import CONTAINS, EXACT, FULLTEXT, STARTSWITH
+
+# What django.contrib.postgres does in its ready(): without it OpClass is not lifted out of the
+# expression's parentheses and the index SQL is invalid. fastadmin must not require that app.
+IndexExpression.register_wrappers(OrderBy, OpClass, Collate)
 
 TRIGRAM = "trigram"
 BTREE = "btree"
