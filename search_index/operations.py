@@ -34,8 +34,9 @@ def ensure_trigram_extension(using: str = "default") -> bool:
             sqlstate = getattr(exc.__cause__, "sqlstate", None)
             if sqlstate == "42501":  # insufficient_privilege
                 database = connection.settings_dict.get("NAME")
+                reason = " ".join(str(exc).split())
                 raise PlanError(
-                    f"The database role may not create the pg_trgm extension in {database!r} ({exc}). "
+                    f"The database role may not create the pg_trgm extension in {database!r} ({reason}). "
                     f"Ask the database owner or a superuser to run:  CREATE EXTENSION pg_trgm;  in that "
                     "database (pg_trgm is a trusted extension: any role with CREATE on the database may), "
                     "then run this command again."
