@@ -17,6 +17,9 @@ then, after the commit, ``VACUUM (ANALYZE)`` sets the visibility map (index-only
 statistics and an exact ``pg_class.reltuples``. If anything fails the transaction rolls back and
 the tables and their indexes are exactly as before.
 
+Tables, sequences and indexes are resolved through the connection's ``search_path`` (never a
+hard-coded ``public``), so the benchmark can seed a small reference copy in its own schema.
+
 Data shape: names drawn from small arrays (so sortable columns have many duplicates), unique
 e-mails, ``placed_at``/``created`` spread over the last ~3 years at minute precision, ~40% of orders
 with ``shipped_at`` NULL, ~25% of leads unscored, ~70% of leads without a customer.
@@ -183,7 +186,7 @@ def _customer_sql() -> tuple[str, list]:
                date_trunc('minute', now() - r.r_date * interval '3 years'),
                r.r_active < 0.9
         FROM (
-            SELECT nextval('shop_customer_id_seq') AS id,
+            SELECT nextval(%(seq)s::regclass) AS id,
                    {pick("first", "random()")} AS first, {pick("last", "random()")} AS last,
                    random() AS r_domain, random() AS r_phone, random() AS r_city, random() AS r_country,
                    random() AS r_date, random() AS r_active
@@ -214,7 +217,7 @@ def _order_sql() -> tuple[str, list]:
                    r.r_ship,
                    CASE WHEN r.r_note < 0.1 THEN {pick("notes", "r.r_note * 10")} ELSE '' END AS note
             FROM (
-                SELECT nextval('shop_order_id_seq') AS id, random() AS r_customer, random() AS r_status,
+                SELECT nextval(%(seq)s::regclass) AS id, random() AS r_customer, random() AS r_status,
                        random() AS r_total, random() AS r_date, random() AS r_ship, random() AS r_note
                 FROM generate_series(1, %(n)s)
                 OFFSET 0
@@ -244,7 +247,7 @@ def _lead_sql() -> tuple[str, list]:
                date_trunc('minute', now() - r.r_date * interval '3 years'),
                CASE WHEN r.r_customer < 0.3 THEN %(cmin)s + floor(r.r_customer / 0.3 * %(ccount)s)::bigint END
         FROM (
-            SELECT nextval('shop_lead_id_seq') AS id,
+            SELECT nextval(%(seq)s::regclass) AS id,
                    {pick("first", "random()")} AS first, {pick("last", "random()")} AS last,
                    random() AS r_domain, random() AS r_phone, random() AS r_status, random() AS r_source,
                    random() AS r_score, random() AS r_note, random() AS r_date, random() AS r_customer
@@ -268,15 +271,16 @@ def _bind(sql: str, positional: list, named: dict) -> tuple[str, dict]:
 
 
 def _secondary_indexes(cursor, tables: Sequence[str]) -> list[tuple[str, str]]:
-    """``(name, definition)`` of every index on ``tables`` that no constraint owns (PK, UNIQUE)."""
+    """``(qualified name, definition)`` of every index on ``tables`` (resolved through ``search_path``)
+    that no constraint owns (PK, UNIQUE)."""
     cursor.execute(
         """
-        SELECT i.relname, pg_get_indexdef(i.oid)
+        SELECT quote_ident(n.nspname) || '.' || quote_ident(i.relname), pg_get_indexdef(i.oid)
         FROM pg_index x
         JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_namespace n ON n.oid = i.relnamespace
         JOIN pg_class t ON t.oid = x.indrelid
-        WHERE t.relname = ANY(%s)
-          AND t.relnamespace = 'public'::regnamespace
+        WHERE t.oid = ANY(%s::regclass[])
           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
         ORDER BY t.relname, i.relname
         """,
@@ -286,14 +290,13 @@ def _secondary_indexes(cursor, tables: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _foreign_keys(cursor, tables: Sequence[str]) -> list[tuple[str, str, str]]:
-    """``(table, name, definition)`` of every foreign key declared on ``tables``."""
+    """``(qualified table, name, definition)`` of every foreign key declared on ``tables``."""
     cursor.execute(
         """
-        SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
         FROM pg_constraint c
-        JOIN pg_class t ON t.oid = c.conrelid
-        WHERE c.contype = 'f' AND t.relname = ANY(%s) AND t.relnamespace = 'public'::regnamespace
-        ORDER BY t.relname, c.conname
+        WHERE c.contype = 'f' AND c.conrelid = ANY(%s::regclass[])
+        ORDER BY 1, 2
         """,
         [list(tables)],
     )
@@ -339,27 +342,33 @@ def seed(
             # pending trigger events forbid CREATE INDEX. Re-adding them validates in one join instead.
             foreign_keys = _foreign_keys(cursor, TABLES)
             for table, name, _ in foreign_keys:
-                cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             indexes = _secondary_indexes(cursor, TABLES)
             for name, _ in indexes:
-                cursor.execute(f'DROP INDEX "{name}"')
+                cursor.execute(f"DROP INDEX {name}")
             progress.note(
                 f"truncated {', '.join(TABLES)}; dropped {len(indexes)} indexes and "
                 f"{len(foreign_keys)} foreign keys for the load"
             )
 
-        cursor.execute("SELECT last_value + is_called::int FROM shop_customer_id_seq")
+        seqs = {}
+        for table in TABLES:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            seqs[table] = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value + is_called::int FROM {seqs[Customer._meta.db_table]}")
         cmin = cursor.fetchone()[0]
         sql, positional = _customer_sql()
         for n in _chunks(customers, chunk):
-            cursor.execute(*_bind(sql, positional, {**common, "n": n}))
+            cursor.execute(*_bind(sql, positional, {**common, "n": n, "seq": seqs[Customer._meta.db_table]}))
             progress.advance(n, "customers")
         cursor.execute("SELECT count(*) FROM shop_customer WHERE id >= %s", [cmin])
         ccount = cursor.fetchone()[0]  # ids cmin .. cmin+ccount-1: one session, one sequence, no gaps
 
-        for label, (sql, positional) in (("orders", _order_sql()), ("leads", _lead_sql())):
+        loads = (("orders", Order, _order_sql()), ("leads", Lead, _lead_sql()))
+        for label, model, (sql, positional) in loads:
+            extra = {"cmin": cmin, "ccount": ccount, "seq": seqs[model._meta.db_table]}
             for n in _chunks(rows, chunk):
-                cursor.execute(*_bind(sql, positional, {**common, "n": n, "cmin": cmin, "ccount": ccount}))
+                cursor.execute(*_bind(sql, positional, {**common, **extra, "n": n}))
                 progress.advance(n, label)
 
         if indexes:
@@ -368,7 +377,7 @@ def seed(
                 cursor.execute(definition)
             progress.note(f"re-created {len(indexes)} indexes")
         for table, name, definition in foreign_keys:
-            cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         if foreign_keys:
             progress.note(f"re-added and validated {len(foreign_keys)} foreign keys")
 
