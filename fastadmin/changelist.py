@@ -7,12 +7,12 @@ The flow of one changelist GET, each step delegating to the ModelAdmin's strateg
 
 from __future__ import annotations
 
-from typing import Any
-
 from functools import partial
+from typing import Any
 
 from django.contrib.admin.filters import FacetsMixin
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, QueryDict
 
 from .counting import Count
@@ -47,6 +47,24 @@ class FastChangeList(ChangeList):
                     # Instance-level override: facet counts come from the counter's estimates.
                     spec.get_facet_queryset = partial(estimated_facets, spec)
         return (specs, *rest)
+
+    def apply_select_related(self, queryset):
+        """Stock joins only non-null foreign keys shown in ``list_display`` (``select_related()``),
+        so a nullable one costs a query per row; join every shown foreign key instead."""
+        if self.list_select_related is False:
+            shown = [name for name in self.list_display if self._is_shown_relation(name)]
+            if shown:
+                return queryset.select_related(*shown)
+        return super().apply_select_related(queryset)
+
+    def _is_shown_relation(self, name: Any) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            field = self.lookup_opts.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        return bool(field.many_to_one or field.one_to_one) and field.concrete
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None):
         with stage("filtering and searching the rows"):

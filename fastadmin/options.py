@@ -48,6 +48,10 @@ class FastAdminMixin:
         return FastChangeList
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """Keyset paginator for this admin's rows; stock paginator for other lists it pages (the
+        object history view pages ``LogEntry`` rows with the ``Paginator`` API)."""
+        if queryset.model is not self.model:
+            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
         cls = self.paginator_class or import_string(fa_settings.PAGINATOR)
         return cls(queryset, per_page)
 
@@ -62,7 +66,7 @@ class FastAdminMixin:
             if isinstance(item, str):
                 try:
                     field = get_fields_from_path(self.model, item)[-1]
-                except (FieldDoesNotExist, Exception):  # noqa: BLE001 - stock reports it in its checks
+                except (FieldDoesNotExist, Exception):
                     bounded.append(item)
                     continue
                 filter_class = bounded_filter_for(field)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models.expressions import RawSQL
 
 import fastadmin
 
@@ -8,9 +9,35 @@ from .models import Category, Item, Note
 stock_site = admin.AdminSite(name="stock")
 
 
+class SlowFilter(admin.SimpleListFilter):
+    """A custom filter whose query sleeps: lets tests hit the statement timeout on purpose."""
+
+    title = "speed"
+    parameter_name = "speed"
+
+    def lookups(self, request, model_admin):
+        return [("slow", "Slow"), ("fast", "Fast")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "slow":
+            return queryset.filter(pk__in=RawSQL("SELECT id FROM testapp_item, pg_sleep(0.5)", []))
+        if self.value() == "fast":
+            return queryset.filter(rank__gte=3)
+        return queryset
+
+
 class ItemOptions:
-    list_display = ["name", "kind", "rank", "label", "created", "category", "active"]
-    list_filter = ["kind", "active", "category", "label"]
+    list_display = ["name", "kind", "rank", "label", "created", "category", "active", "double_rank"]
+    list_filter = ["kind", "active", "category", "label", SlowFilter]
+    actions = ["make_inactive"]
+
+    @admin.display(description="rank × 2", ordering="rank")
+    def double_rank(self, obj):
+        return None if obj.rank is None else obj.rank * 2
+
+    @admin.action(description="Mark inactive", permissions=["change"])
+    def make_inactive(self, request, queryset):
+        queryset.update(active=False)
     search_fields = ["name"]
     ordering = ["rank"]
     date_hierarchy = "created"
