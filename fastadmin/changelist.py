@@ -31,6 +31,9 @@ class FastChangeList(ChangeList):
     """A ChangeList whose ``get_results`` pages by cursor and counts by estimate."""
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
         self.cursor = request.GET.get(CURSOR_VAR) or None
         self.seek = request.GET.get(SEEK_VAR, "").strip() or None
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"

@@ -17,11 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .changelist import FastChangeList
 from .conf import fa_settings
@@ -78,6 +81,17 @@ class FastAdminMixin:
 
             bounded.append(filterset_list_filter(self.filterset_class))
         return bounded
+
+    def action_checkbox(self, obj):
+        """The stock checkbox, formatted directly: stock renders a widget template per row, which
+        costs more than the rest of the row together."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     # ------------------------------------------------------------------ views
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:

@@ -1,3 +1,4 @@
+import django_filters
 from django.contrib import admin
 from django.db.models.expressions import RawSQL
 
@@ -44,9 +45,20 @@ class ItemOptions:
     list_per_page = 10
 
 
+class ItemFilterSet(django_filters.FilterSet):
+    """Richer filters than list_filter offers: a numeric range and a date range."""
+
+    price = django_filters.RangeFilter()
+    created = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = Item
+        fields = ["price", "created"]
+
+
 @fastadmin.register(Item)
 class ItemAdmin(ItemOptions, fastadmin.ModelAdmin):
-    pass
+    filterset_class = ItemFilterSet
 
 
 @admin.register(Item, site=stock_site)
