@@ -1,0 +1,1 @@
+"""Admin search backends, installed as ``fastadmin.search_index``."""
