@@ -51,8 +51,9 @@ class Count:
 
 def humanize(n: int) -> str:
     """1234 -> '1,234'; 1_234_567 -> '1.2M': an estimate should not look more precise than it is."""
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (10_000, "k")):
-        if n >= size:
+    for size, suffix, from_n in ((1_000_000_000, "B", 1_000_000_000), (1_000_000, "M", 1_000_000),
+                                 (1_000, "k", 10_000)):
+        if n >= from_n:
             value = n / size
             return f"{value:.1f}".rstrip("0").rstrip(".") + suffix
     return f"{n:,}"

@@ -23,7 +23,7 @@ from django.db import connections
 from django.db.models import Count as CountAggregate
 
 from .conf import fa_settings
-from .guards import is_query_canceled, statement_timeout
+from .guards import is_query_canceled, read_alias, statement_timeout
 
 
 class BoundedChoicesMixin:
@@ -58,14 +58,14 @@ class BoundedRelatedFieldListFilter(BoundedChoicesMixin, RelatedFieldListFilter)
         related = field.remote_field.model
         ordering = self.field_admin_ordering(field, request, model_admin) or related._meta.ordering or ["pk"]
         target = field.target_field.attname if hasattr(field, "target_field") else "pk"
-        queryset = related._default_manager.order_by(*ordering)
+        queryset = related._default_manager.using(read_alias(related)).order_by(*ordering)
         rows = list(queryset[: limit + 1])
         self.truncated = len(rows) > limit
         choices = [(getattr(obj, target), str(obj)) for obj in rows[:limit]]
         selected = [v for v in (self.lookup_val or []) if v not in {str(c[0]) for c in choices}]
         if selected:
             try:
-                extra = related._default_manager.filter(**{f"{target}__in": selected})
+                extra = queryset.filter(**{f"{target}__in": selected})
                 choices += [(getattr(obj, target), str(obj)) for obj in extra]
             except (ValueError, TypeError):
                 pass
@@ -77,7 +77,7 @@ class BoundedAllValuesFieldListFilter(BoundedChoicesMixin, AllValuesFieldListFil
 
     def __init__(self, field, request, params, model, model_admin, field_path) -> None:
         super().__init__(field, request, params, model, model_admin, field_path)
-        values = self._common_values(model_admin.get_queryset(request), field)
+        values = self._common_values(model_admin.get_queryset(request).using(read_alias(model)), field)
         if values is not None:
             self.lookup_choices = values
 

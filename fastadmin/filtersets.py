@@ -22,7 +22,9 @@ def parameter_names(filterset_class: type) -> list[str]:
     names = []
     for name, form_field in filterset_class().form.fields.items():
         widget = form_field.widget
-        if isinstance(widget, MultiWidget):
+        if hasattr(widget, "suffixed"):  # django-filter's SuffixedMultiWidget: name_min, name_after, ...
+            names += [widget.suffixed(name, suffix) for suffix in widget.suffixes]
+        elif isinstance(widget, MultiWidget):
             names += [f"{name}{suffix}" for suffix in widget.widgets_names]
         else:
             names.append(name)

@@ -170,7 +170,7 @@ class KeysetPaginator:
 
         try:
             return get_fields_from_path(self.model, path)[-1]
-        except Exception:  # noqa: BLE001 - any unresolvable path just loses value parsing
+        except Exception:
             return None
 
     # ------------------------------------------------------------------ cursors

@@ -1,1 +1,1 @@
-"""fastadmin.search_index: admin search that stays fast on tens of millions of rows."""
+"""Admin search backends, query parsing and the index plan, installed as ``fastadmin.search_index``."""

@@ -6,3 +6,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]  # noqa: F405
 ROOT_URLCONF = "tests.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FASTADMIN = {"STATEMENT_TIMEOUT_MS": 5_000}
+
+# A second alias on the same server, standing in for a read replica (tests mirror it onto default).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

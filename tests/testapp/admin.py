@@ -1,4 +1,6 @@
+import django_filters
 from django.contrib import admin
+from django.db.models.expressions import RawSQL
 
 import fastadmin
 
@@ -8,18 +10,55 @@ from .models import Category, Item, Note
 stock_site = admin.AdminSite(name="stock")
 
 
+class SlowFilter(admin.SimpleListFilter):
+    """A custom filter whose query sleeps: lets tests hit the statement timeout on purpose."""
+
+    title = "speed"
+    parameter_name = "speed"
+
+    def lookups(self, request, model_admin):
+        return [("slow", "Slow"), ("fast", "Fast")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "slow":
+            return queryset.filter(pk__in=RawSQL("SELECT id FROM testapp_item, pg_sleep(0.5)", []))
+        if self.value() == "fast":
+            return queryset.filter(rank__gte=3)
+        return queryset
+
+
 class ItemOptions:
-    list_display = ["name", "kind", "rank", "label", "created", "category", "active"]
-    list_filter = ["kind", "active", "category", "label"]
+    list_display = ["name", "kind", "rank", "label", "created", "category", "active", "double_rank"]
+    list_filter = ["kind", "active", "category", "label", SlowFilter]
+    actions = ["make_inactive"]
+
+    @admin.display(description="rank × 2", ordering="rank")
+    def double_rank(self, obj):
+        return None if obj.rank is None else obj.rank * 2
+
+    @admin.action(description="Mark inactive", permissions=["change"])
+    def make_inactive(self, request, queryset):
+        queryset.update(active=False)
     search_fields = ["name"]
     ordering = ["rank"]
     date_hierarchy = "created"
     list_per_page = 10
 
 
+class ItemFilterSet(django_filters.FilterSet):
+    """Richer filters than list_filter offers: a numeric range and a date range."""
+
+    price = django_filters.RangeFilter()
+    created = django_filters.DateFromToRangeFilter()
+
+    class Meta:
+        model = Item
+        fields = ["price", "created"]
+
+
 @fastadmin.register(Item)
 class ItemAdmin(ItemOptions, fastadmin.ModelAdmin):
-    pass
+    filterset_class = ItemFilterSet
 
 
 @admin.register(Item, site=stock_site)

@@ -19,7 +19,7 @@ class Item(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=1, choices=KINDS)
     rank = models.IntegerField(null=True)  # duplicates and NULLs
-    label = models.CharField(max_length=20, null=True)  # text with duplicates and NULLs
+    label = models.CharField(max_length=20, null=True)  # noqa: DJ001 - text with duplicates and NULLs
     created = models.DateTimeField(null=True)
     price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
     active = models.BooleanField(default=True)
@@ -39,3 +39,6 @@ class Item(models.Model):
 class Note(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE)
     text = models.TextField()
+
+    def __str__(self) -> str:
+        return self.text[:30]

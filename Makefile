@@ -1,0 +1,60 @@
+# fastadmin — developer entry points. Everything runs from the repository root.
+#
+#   make demo        venv + install + migrate + seed 1,000,000 orders (once) + login + runserver :8000
+#   make test        the whole pytest suite (embedded PostgreSQL unless DATABASE_URL is set)
+#   make lint        ruff check
+#   make benchmark   stock admin vs fastadmin on ROWS orders (default 1,000,000), JSON in benchmark-ROWS.json
+#
+# DATABASE_URL (postgresql://user:pass@host:port/name) is passed through from the environment;
+# unset, an embedded PostgreSQL is started in .pgdata/ (see example_project/example_project/devdb.py).
+
+PYTHON ?= python3
+VENV   ?= .venv
+ROWS   ?= 1000000
+REPEAT ?= 7
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+PY     := $(VENV)/bin/python
+MANAGE := $(PY) example_project/manage.py
+STAMP  := $(VENV)/.fastadmin-installed
+
+.PHONY: install demo test lint benchmark seed migrate
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes (or the venv is new); otherwise a no-op.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+seed: migrate
+	$(MANAGE) seed --rows $(ROWS)
+
+demo: migrate
+	$(MANAGE) seed --rows $(ROWS) --if-needed
+	@$(MANAGE) demo_user
+	@echo ""
+	@echo "  fastadmin:   http://$(HOST):$(PORT)/admin/"
+	@echo "  stock admin: http://$(HOST):$(PORT)/stock-admin/   (same options, for comparison)"
+	@echo ""
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+# pytest exits 5 when it collects nothing: that is a failure here, never a silent pass.
+test: install
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+benchmark: migrate
+	$(MANAGE) benchmark --rows $(ROWS) --repeat $(REPEAT) --json benchmark-$(ROWS).json

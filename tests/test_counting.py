@@ -1,0 +1,105 @@
+"""Counts come from PostgreSQL's statistics; exact counts only when cheap, and always bounded."""
+
+import pytest
+from django.db import connection
+from django.test.utils import override_settings
+
+from fastadmin.counting import Count, EstimatedCounter, humanize
+from tests.conftest import fresh_items, make_items
+from tests.testapp.models import Item
+
+
+@pytest.fixture
+def many(db):
+    fresh_items(5_000, null_every=4)
+
+
+def test_unfiltered_estimate_uses_table_statistics(many):
+    counter = EstimatedCounter(threshold=100)
+    count = counter.count(Item.objects.all())
+    assert not count.exact
+    assert abs(count.value - 5_000) / 5_000 < 0.2
+
+
+def test_estimate_scales_with_growth_since_analyze(many):
+    make_items(5_000, seed=9)  # doubles the table without ANALYZE
+    estimate = EstimatedCounter(threshold=100).estimate(Item.objects.all())
+    assert abs(estimate - 10_000) / 10_000 < 0.2
+
+
+def test_never_analyzed_table_still_estimates(db):
+    make_items(3_000)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'testapp_item'::regclass")
+        assert cursor.fetchone()[0] < 1  # -1 on PostgreSQL 14+, 0 before: never analyzed
+    estimate = EstimatedCounter(threshold=100).estimate(Item.objects.all())
+    assert estimate > 0
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [{"kind": "a"}, {"rank__isnull": True}, {"rank__gte": 4}, {"active": False}, {"label": "zz"}],
+    ids=str,
+)
+def test_filtered_estimate_within_20_percent(many, lookup):
+    queryset = Item.objects.filter(**lookup)
+    truth = queryset.count()
+    estimate = EstimatedCounter(threshold=10).estimate(queryset)
+    assert abs(estimate - truth) / truth < 0.2, (estimate, truth)
+
+
+def test_small_estimate_is_counted_exactly(many):
+    count = EstimatedCounter(threshold=10_000).count(Item.objects.filter(kind="a"))
+    assert count.exact and count.value == Item.objects.filter(kind="a").count()
+
+
+def test_exact_counts_in_batches_and_reports_lower_bound_on_timeout(many):
+    counter = EstimatedCounter(threshold=10)
+    counter.batch_size = 1_000
+    assert counter.exact(Item.objects.all()) == Count(5_000, exact=True)
+    impatient = EstimatedCounter(threshold=10, exact_timeout_ms=1)
+    impatient.batch_size = 1_000
+    result = impatient.exact(Item.objects.all())
+    assert result.at_least and not result.exact and result.value < 5_000
+    assert str(result).startswith("more than")
+
+
+def test_humanize_and_display():
+    assert humanize(1_234_567) == "1.2M"
+    assert humanize(12_000) == "12k"
+    assert humanize(999) == "999"
+    assert str(Count(1_234_567, exact=False)) == "≈ 1.2M"
+    assert str(Count(1_234, exact=True)) == "1,234"
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_changelist_above_threshold_sends_no_count_and_no_offset(admin_client, many):
+    from django.test.utils import CaptureQueriesContext
+
+    for url in ["/admin/testapp/item/", "/admin/testapp/item/?kind__exact=a", "/admin/testapp/item/?o=-3",
+                "/admin/testapp/item/?created__year=2024",
+                "/admin/testapp/item/?_facets=1"]:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url)
+        assert response.status_code == 200, url
+        sql = [q["sql"].upper() for q in captured.captured_queries]
+        assert not [s for s in sql if "COUNT(" in s and "TESTAPP_ITEM" in s], url
+        assert not [s for s in sql if " OFFSET " in s], url
+        assert not [s for s in sql if "SELECT DISTINCT" in s and "TESTAPP_ITEM" in s], url
+        assert "≈" in response.content.decode(), url
+    # And the next page too.
+    from tests.helpers import rel_links
+
+    nxt = rel_links(admin_client.get("/admin/testapp/item/"))["next"]
+    with CaptureQueriesContext(connection) as captured:
+        assert admin_client.get("/admin/testapp/item/" + nxt).status_code == 200
+    assert not [q for q in captured.captured_queries if "OFFSET" in q["sql"].upper()]
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_count_exactly_link(admin_client, many):
+    response = admin_client.get("/admin/testapp/item/")
+    assert b"count exactly" in response.content
+    response = admin_client.get("/admin/testapp/item/?_count=exact")
+    assert response.status_code == 200
+    assert "5,000 items" in response.content.decode()

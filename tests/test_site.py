@@ -1,0 +1,255 @@
+"""The drop-in promise: stock options, permissions and views keep working on fastadmin.site."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+
+import fastadmin
+from fastadmin.filters import BoundedAllValuesFieldListFilter, BoundedRelatedFieldListFilter
+from tests.conftest import analyze, fresh_items, make_items
+from tests.helpers import row_pks
+from tests.testapp.models import Category, Item, Note
+
+
+def test_public_api():
+    assert isinstance(fastadmin.site, fastadmin.FastAdminSite)
+    assert issubclass(fastadmin.ModelAdmin, __import__("django.contrib.admin").contrib.admin.ModelAdmin)
+    assert fastadmin.site.is_registered(Item)
+
+
+def test_models_registered_on_stock_site_are_served(admin_client, items):
+    Note.objects.create(item=items[0], text="hello note")
+    response = admin_client.get("/admin/testapp/note/")
+    assert response.status_code == 200
+    assert b"hello note" in response.content
+    assert type(fastadmin.site.get_model_admin(Note)).__name__ == "NoteAdmin"
+    # and auth.User, registered by django.contrib.auth on admin.site
+    assert admin_client.get("/admin/auth/user/").status_code == 200
+
+
+def test_standard_views_work(admin_client, items):
+    item = items[3]
+    assert admin_client.get(f"/admin/testapp/item/{item.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/testapp/item/add/").status_code == 200
+    assert admin_client.get(f"/admin/testapp/item/{item.pk}/history/").status_code == 200
+    assert admin_client.get(f"/admin/testapp/item/{item.pk}/delete/").status_code == 200
+    assert admin_client.get("/admin/").status_code == 200
+    response = admin_client.post(f"/admin/testapp/item/{item.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Item.objects.filter(pk=item.pk).exists()
+
+
+def test_list_display_callable_filters_and_sorting_render(admin_client, items):
+    response = admin_client.get("/admin/testapp/item/?o=8")  # sort by the @admin.display column
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Rank × 2" in html
+    assert "By kind" in html and "By category" in html and "By speed" in html
+    response = admin_client.get("/admin/testapp/item/?speed=fast&kind__exact=a")
+    pks = row_pks(response)
+    assert pks and all(Item.objects.get(pk=pk).rank >= 3 and Item.objects.get(pk=pk).kind == "a" for pk in pks)
+
+
+@pytest.fixture
+def viewer(db, client):
+    user = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_item"))
+    client.force_login(user)
+    return client
+
+
+def test_view_only_permission(viewer, items):
+    response = viewer.get("/admin/testapp/item/")
+    assert response.status_code == 200
+    assert b"Select item to view" in response.content
+    assert b'name="action"' not in response.content  # no change permission, no action
+    item = items[0]
+    assert viewer.get(f"/admin/testapp/item/{item.pk}/change/").status_code == 200
+    response = viewer.post(f"/admin/testapp/item/{item.pk}/change/", {"name": "hacked"})
+    assert response.status_code == 403
+    assert viewer.get("/admin/testapp/category/").status_code == 403
+    assert viewer.get(f"/admin/testapp/item/{item.pk}/delete/").status_code == 403
+
+
+def test_no_permission_at_all(client, db, items):
+    user = get_user_model().objects.create_user("nobody", password="pw", is_staff=True)
+    client.force_login(user)
+    assert client.get("/admin/testapp/item/").status_code == 403
+
+
+def test_anonymous_is_redirected_to_login(client, items):
+    response = client.get("/admin/testapp/item/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_action_runs(admin_client, items):
+    active = [i.pk for i in items if i.active][:3]
+    response = admin_client.post("/admin/testapp/item/", {"action": "make_inactive", "_selected_action": active,
+                                                         "index": 0})
+    assert response.status_code == 302
+    assert not Item.objects.filter(pk__in=active, active=True).exists()
+
+
+@override_settings(FASTADMIN={"STATEMENT_TIMEOUT_MS": 100})
+def test_query_past_the_timeout_gives_too_slow_page(admin_client, items):
+    response = admin_client.get("/admin/testapp/item/?speed=slow")
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "fastadmin-too-slow" in html and "narrow" in html
+    # The connection is usable afterwards.
+    assert admin_client.get("/admin/testapp/item/").status_code == 200
+
+
+@override_settings(FASTADMIN={"FILTER_MAX_CHOICES": 2, "EXACT_COUNT_THRESHOLD": 10})
+def test_related_filter_is_bounded(admin_client, items):
+    Category.objects.bulk_create([Category(name=f"extra {i}") for i in range(10)])
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/testapp/item/")
+    html = response.content.decode()
+    category_sql = [q["sql"] for q in captured.captured_queries if 'FROM "testapp_category"' in q["sql"]]
+    assert category_sql and all("LIMIT 3" in sql for sql in category_sql)
+    assert 'name="category__id__exact"' in html  # the free-text box for other values
+    other = Category.objects.get(name="extra 9")
+    response = admin_client.get(f"/admin/testapp/item/?category__id__exact={other.pk}")
+    assert response.status_code == 200
+    assert "extra 9" in response.content.decode()  # the selected choice is listed though past the limit
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 10})
+def test_plain_field_filter_reads_statistics_not_distinct(admin_client, db):
+    make_items(2_000)
+    analyze(Item)
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/testapp/item/")
+    assert response.status_code == 200
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "pg_stats" in sql
+    assert "SELECT DISTINCT" not in sql.upper()
+    html = response.content.decode()
+    for label in ["x", "y", "zz", "Y"]:
+        assert f"?label={label}" in html or f"label={label}&" in html
+
+
+def test_bounded_filter_classes_chosen():
+    admin_obj = fastadmin.site.get_model_admin(Item)
+    chosen = dict(f for f in admin_obj.get_list_filter(None) if isinstance(f, tuple))
+    assert chosen["category"] is BoundedRelatedFieldListFilter
+    assert chosen["label"] is BoundedAllValuesFieldListFilter
+    assert "kind" in admin_obj.get_list_filter(None)  # choices: stock filter, no query needed
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 10})
+def test_facets_are_estimated_on_large_results(admin_client, db):
+    fresh_items(500)
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/testapp/item/?_facets=1")
+    assert response.status_code == 200
+    sql = [q["sql"].upper() for q in captured.captured_queries]
+    assert not [s for s in sql if "COUNT(" in s and "TESTAPP_ITEM" in s]
+    assert sum("EXPLAIN" in s for s in sql) >= 3
+    assert re.search(r"Alpha \(\d+\)", response.content.decode())
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 10})
+def test_date_hierarchy_without_distinct_scans(admin_client, db):
+    fresh_items(300)
+    for url in ["/admin/testapp/item/", "/admin/testapp/item/?created__year=2024",
+                "/admin/testapp/item/?created__year=2024&created__month=2"]:
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        sql = " ".join(q["sql"].upper() for q in captured.captured_queries)
+        assert "SELECT DISTINCT" not in sql and "MIN(" not in sql and "MAX(" not in sql, url
+    html = response.content.decode()
+    days = {int(d) for d in re.findall(r"created__day=(\d+)", html)}
+    assert days and max(days) <= 29 and len(days) > 10  # the days of February 2024 within the data
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 10, "DELETE_PREVIEW_LIMIT": 5})
+def test_delete_selected_across_a_large_selection(admin_client, db):
+    fresh_items(400)
+    for item in Item.objects.all()[:3]:
+        Note.objects.create(item=item, text="n")
+    one = [Item.objects.first().pk]
+    data = {"action": "delete_selected", "_selected_action": one, "select_across": "1", "index": 0}
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.post("/admin/testapp/item/?kind__exact=a", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "fastadmin-delete-preview" in html and html.count("<li>item ") == 5
+    assert "notes" in html  # cascades are named, not collected
+    assert not [q for q in captured.captured_queries if "testapp_note" in q["sql"]]
+    response = admin_client.post("/admin/testapp/item/?kind__exact=a", {**data, "post": "yes"})
+    assert response.status_code == 302
+    assert not Item.objects.filter(kind="a").exists()
+    assert Item.objects.exclude(kind="a").exists()
+
+
+def test_delete_selected_small_selection_is_stock(admin_client, items):
+    pks = [items[0].pk, items[1].pk]
+    response = admin_client.post("/admin/testapp/item/", {"action": "delete_selected", "_selected_action": pks,
+                                                         "index": 0})
+    assert response.status_code == 200
+    assert b"Are you sure" in response.content and b"Summary" in response.content
+
+
+def test_action_checkbox_html_matches_stock(items):
+    from django.contrib import admin
+
+    ours = fastadmin.site.get_model_admin(Item).action_checkbox(items[0])
+    stock = admin.ModelAdmin(Item, admin.site).action_checkbox(items[0])
+    assert str(ours) == str(stock)
+
+
+def test_filterset_sidebar_filters_ranges(admin_client, items):
+    response = admin_client.get("/admin/testapp/item/")
+    html = response.content.decode()
+    assert 'name="price_min"' in html and 'name="created_after"' in html
+    response = admin_client.get("/admin/testapp/item/?price_min=100&price_max=200&kind__exact=b")
+    assert response.status_code == 200
+    pks = row_pks(response)
+    expected = set(Item.objects.filter(price__gte=100, price__lte=200, kind="b").values_list("pk", flat=True))
+    assert pks and set(pks) <= expected
+    # the other active filter is kept as a hidden field of the FilterSet form
+    assert 'type="hidden" name="kind__exact" value="b"' in response.content.decode()
+
+
+def test_filterset_bad_value_is_400(admin_client, items):
+    response = admin_client.get("/admin/testapp/item/?price_min=cheap")
+    assert response.status_code == 400
+    assert b"price" in response.content
+
+
+@pytest.mark.parametrize("query", ["?o=abc", "?o=99", "?p=zz", "?kind__exact=%00", "?rank__gte=x", "?q=%00",
+                                   "?created__year=abc", "?seek=%00", "?_count=exact&o=2"])
+def test_odd_parameters_never_500(admin_client, items, query):
+    response = admin_client.get("/admin/testapp/item/" + query)
+    assert response.status_code in (200, 302, 400), (query, response.status_code)
+
+
+@override_settings(FASTADMIN={"READ_DATABASE": "replica"})
+@pytest.mark.django_db(databases=["default", "replica"])
+def test_changelist_reads_from_the_read_database(admin_client, items):
+    from django.db import connections
+
+    with CaptureQueriesContext(connections["replica"]) as replica, CaptureQueriesContext(connection) as primary:
+        response = admin_client.get("/admin/testapp/item/")
+    assert response.status_code == 200
+    replica_sql = " ".join(q["sql"] for q in replica.captured_queries)
+    connections["replica"].close()  # a mirror's own connection would keep the test database busy
+    assert '"testapp_item"' in replica_sql and "reltuples" in replica_sql
+    assert not [q for q in primary.captured_queries if 'FROM "testapp_item"' in q["sql"]]
+
+
+def test_system_checks_report_misconfiguration(settings):
+    from fastadmin.checks import check_settings
+
+    settings.FASTADMIN = {"EXACT_COUNT_THRESHOLD": -1, "NO_SUCH": 1, "READ_DATABASE": "nope"}
+    ids = {m.id for m in check_settings()}
+    assert ids == {"fastadmin.E002", "fastadmin.E003", "fastadmin.E005"}
+    settings.FASTADMIN = {}
+    assert check_settings() == []
