@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery, Value
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
 
@@ -34,7 +35,7 @@ from fastadmin.exceptions import BadParameter
 from fastadmin.guards import is_postgresql
 
 from . import fields as search_fields_module
-from .fields import LOOKUP, SearchField
+from .fields import LOOKUP, SearchField, forward_relation
 from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 
@@ -215,7 +216,7 @@ class TrigramSearchBackend(SearchBackend):
             if condition is None:
                 continue  # the value cannot be one of this field's (a word for an integer): no match here
             served = served and indexed
-            parts.append(self._through_relation(field, condition))
+            parts.append(self._through_relation(field, mode, term.value, condition))
         notice = None
         if prefixed:
             notice = (
@@ -231,8 +232,8 @@ class TrigramSearchBackend(SearchBackend):
             return _Compiled(None, served=True)
         return _Compiled(Q.create(parts, connector=Q.OR), served=served, notice=notice)
 
-    def _condition(self, field: SearchField, mode: str, value: str) -> Q | None:
-        path = field.path
+    def _condition(self, field: SearchField, mode: str, value: str, path: str | None = None) -> Q | None:
+        path = path or field.path
         if field.mode == LOOKUP and mode == LOOKUP:
             return Q(**{f"{path}__{field.lookup}": value})
         if mode == EXACT:
@@ -246,9 +247,22 @@ class TrigramSearchBackend(SearchBackend):
             return Q(**{f"{path}__search": value})
         return Q(**{f"{path}__icontains": value})
 
-    def _through_relation(self, field: SearchField, condition: Q) -> Q:
+    def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q) -> Q:
+        """A condition on a related row as ``col = ANY(ARRAY(subquery))`` (see :class:`AnyOfSubquery`).
+
+        Through a foreign key the subquery reads the related table alone (``customer_id = ANY(ids of
+        matching customers)``, served by the FK's index); through reverse and many-to-many relations it
+        collects this model's primary keys. Either way no row is repeated, so no DISTINCT is needed.
+        """
         if not field.related:
             return condition
+        first, _, rest = field.path.partition(LOOKUP_SEP)
+        relation = forward_relation(self.model, first)
+        if relation is not None:
+            inner_condition = self._condition(field, mode, value, path=rest)
+            if inner_condition is not None:
+                inner = relation.related_model._base_manager.filter(inner_condition)
+                return Q(AnyOfSubquery(F(relation.name), Subquery(inner.values(relation.target_field.name))))
         inner = self.model._base_manager.filter(condition).values("pk")
         return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 

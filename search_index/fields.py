@@ -78,3 +78,14 @@ def resolve(model: type[models.Model], spec: str) -> SearchField:
             related = True
             opts = field.path_infos[-1].to_opts
     return SearchField(spec, path, mode, None, field, owner, related)
+
+
+def forward_relation(model: type[models.Model], name: str) -> models.ForeignKey | None:
+    """The foreign key (or one-to-one) ``name`` of ``model`` when it is a column of its table."""
+    try:
+        relation = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if getattr(relation, "concrete", False) and (relation.many_to_one or relation.one_to_one):
+        return relation
+    return None

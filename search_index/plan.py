@@ -32,7 +32,7 @@ from django.db.models import OrderBy
 from django.db.models.functions import Cast, Collate, Upper
 from django.db.models.indexes import IndexExpression
 
-from .fields import LOOKUP, resolve
+from .fields import LOOKUP, forward_relation, resolve
 from .query import CONTAINS, EXACT, FULLTEXT, STARTSWITH
 
 # What django.contrib.postgres does in its ready(): without it OpClass is not lifted out of the
@@ -167,6 +167,13 @@ def search_needs(model_admin: Any) -> list[IndexNeed]:
             need = btree_need(owner, [(target, False)])
         need.reasons.append((model_admin, f"search field {str(spec)!r}"))
         needs.append(need)
+        if search_field.related:
+            # The backend matches the related rows first, then this table by its foreign key column.
+            relation = forward_relation(model_admin.model, search_field.path.split("__")[0])
+            if relation is not None:
+                fk_need = btree_need(model_admin.model, [(relation, False)])
+                fk_need.reasons.append((model_admin, f"search field {str(spec)!r} (the foreign key)"))
+                needs.append(fk_need)
     return needs
 
 
