@@ -261,9 +261,9 @@ class TrigramSearchBackend(SearchBackend):
         if relation is not None:
             inner_condition = self._condition(field, mode, value, path=rest)
             if inner_condition is not None:
-                inner = relation.related_model._base_manager.filter(inner_condition)
+                inner = relation.related_model._base_manager.filter(inner_condition).order_by()
                 return Q(AnyOfSubquery(F(relation.name), Subquery(inner.values(relation.target_field.name))))
-        inner = self.model._base_manager.filter(condition).values("pk")
+        inner = self.model._base_manager.filter(condition).order_by().values("pk")
         return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 
     def _pk(self, term: Term) -> Q:
