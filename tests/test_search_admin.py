@@ -42,8 +42,9 @@ def create_plan_indexes(model_admins) -> list[str]:
     names = []
     with connection.schema_editor(atomic=False) as editor:
         for need in build_plan(model_admins).needs:
-            exists = [i for i in connection.introspection.get_constraints(connection.cursor(), need.table)]
-            if need.index.name not in exists:
+            with connection.cursor() as cursor:
+                existing = connection.introspection.get_constraints(cursor, need.table)
+            if need.index.name not in existing:
                 editor.add_index(need.model, need.index)
                 names.append(need.index.name)
     return names
@@ -51,8 +52,6 @@ def create_plan_indexes(model_admins) -> list[str]:
 
 @pytest.fixture
 def big(db):
-    from django.contrib import admin as _  # noqa: F401
-
     import fastadmin
 
     seed_customers()
