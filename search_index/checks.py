@@ -16,7 +16,7 @@ from fastadmin.conf import DEFAULTS
 
 from .backends import SearchBackend
 from .fields import resolve
-from .plan import TRIGRAM, build_plan, fastadmin_model_admins, has_trigram_extension, status
+from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
 from .query import FULLTEXT
 
 
@@ -78,15 +78,16 @@ def check_index_plan(app_configs=None, databases=None, **kwargs):
         if connections[alias].vendor != "postgresql":
             continue
         try:
-            plan.needs = [n for n in plan.needs if _table_exists(alias, n.table)]  # before migrate: none
-            if any(n.kind == TRIGRAM for n in plan.needs) and not has_trigram_extension(alias):
+            # Before migrate the tables do not exist yet: nothing to index there.
+            alias_plan = Plan([n for n in plan.needs if _table_exists(alias, n.table)], plan.skipped)
+            if alias_plan.needs_trigram and not has_trigram_extension(alias):
                 messages.append(Warning(
                     f"The pg_trgm extension is not installed in database {alias!r}; admin search cannot "
                     "use trigram indexes.",
                     hint="Run `manage.py fastadmin_indexes --apply` (it creates the extension) or "
                          "CREATE EXTENSION pg_trgm as the database owner.",
                     id="fastadmin.W102"))
-            statuses = status(plan, alias)
+            statuses = status(alias_plan, alias)
         except DatabaseError as exc:
             messages.append(Warning(f"Could not read the indexes of database {alias!r}: {exc}",
                                     id="fastadmin.W104"))

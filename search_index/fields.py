@@ -77,6 +77,8 @@ def resolve(model: type[models.Model], spec: str) -> SearchField:
         if index < len(parts) - 1 and hasattr(field, "path_infos"):
             related = True
             opts = field.path_infos[-1].to_opts
+    if field is not None and (field.many_to_many or field.one_to_many or not getattr(field, "concrete", True)):
+        related = True  # ends on a relation that joins rows (m2m, reverse FK): may repeat rows
     return SearchField(spec, path, mode, None, field, owner, related)
 
 

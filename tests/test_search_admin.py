@@ -68,9 +68,9 @@ def page_query(client, url):
     return response, selects[0]
 
 
-def explain(sql: str) -> str:
+def explain(sql: str, params=()) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
     return json.dumps(plan)
@@ -145,6 +145,26 @@ def test_short_term_does_not_seq_scan(admin_client, big):
     removed = [int(n) for n in re.findall(r'"Rows Removed by Index Recheck": (\d+)', analyzed)]
     assert sum(removed) < 100, removed
     assert "matched at the start" in response.content.decode()  # the notice tells the user
+
+
+def test_exact_text_field_uses_its_upper_btree(big, rf):
+    """``=email`` compiles to UPPER(email::text) = UPPER('x'), which the plan's btree serves."""
+    from fastadmin.search_index.backends import TrigramSearchBackend
+
+    import fastadmin
+
+    exact_admin = type("ExactAdmin", (fastadmin.ModelAdmin,), {"search_fields": ["=email", "^name"]})(
+        Customer, fastadmin.site)
+    create_plan_indexes([exact_admin])
+    analyze(Customer)
+    request = rf.get("/")
+    result = TrigramSearchBackend(exact_admin).search(
+        request, Customer.objects.order_by("name", "id"), "QUORRA@grid.test")
+    assert [c.name for c in result.queryset] == ["Zyxwvut Quorra"]
+    sql, params = result.queryset.all()[:101].query.sql_with_params()
+    plan = explain(sql, params)
+    assert "Seq Scan" not in node_types(plan)
+    assert "fa_shop_customer_email_upper" in index_names(plan)
 
 
 def test_common_term_pages_through_keyset_and_estimates(admin_client, big):

@@ -185,3 +185,13 @@ def test_short_word_next_to_a_long_one_keeps_stock_semantics(customers):
         got, result = ours(["name", "email", "phone"], query)
         assert got == stock(["name", "email", "phone"], query), query
         assert result.notice is None
+
+
+def test_reverse_relation_matches_stock_without_duplicates(customers):
+    from shop.models import Lead
+
+    anne = Customer.objects.get(name="Anne Marie Smith")
+    Lead.objects.bulk_create([Lead(name="Quorra lead", email=f"l{i}@x.test", customer=anne) for i in range(3)])
+    got, result = ours(["name", "leads__name"], "quorra")
+    assert got == stock(["name", "leads__name"], "quorra") == [anne.pk]
+    assert result.queryset.count() == 1 and result.may_have_duplicates is False
