@@ -145,7 +145,12 @@ class TrigramSearchBackend(SearchBackend):
         return list(dict.fromkeys([pk.name, pk.attname, "pk"]))
 
     def namespaces(self, request: HttpRequest | None = None) -> list[str]:
-        names = [field.namespace for field in self.fields(request)]
+        names = []
+        for spec in self.search_field_specs(request):
+            try:
+                names.append(search_fields_module.resolve(self.model, spec).namespace)
+            except FieldDoesNotExist:
+                continue  # fastadmin.E103; the help line must not break the changelist over it
         return list(dict.fromkeys([*names, self.model._meta.pk.name]))
 
     # ------------------------------------------------------------------ search
