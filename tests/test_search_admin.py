@@ -68,7 +68,7 @@ def page_query(client, url):
     return response, selects[0]
 
 
-def explain(sql: str, params=()) -> str:
+def explain(sql: str, params=None) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
