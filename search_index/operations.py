@@ -5,8 +5,10 @@ Kept apart from :mod:`.plan` (which only reads) so the system check never import
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.contrib.postgres.operations import AddIndexConcurrently, TrigramExtension
@@ -45,6 +47,44 @@ def ensure_trigram_extension(using: str = "default") -> bool:
     return True
 
 
+PROGRESS_SQL = """
+SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total
+FROM pg_stat_progress_create_index WHERE pid = %s
+"""
+
+
+@contextlib.contextmanager
+def _progress(using: str, pid: int, out: Callable[[str], None], every: float = 5.0) -> Iterator[None]:
+    """Report ``pg_stat_progress_create_index`` for backend ``pid`` every ``every`` seconds, from a
+    second connection (the first is busy building), until the block exits."""
+    stop = threading.Event()
+
+    def watch() -> None:
+        connection = connections.create_connection(using)
+        try:
+            while not stop.wait(every):
+                with connection.cursor() as cursor:
+                    cursor.execute(PROGRESS_SQL, [pid])
+                    row = cursor.fetchone()
+                if row:
+                    phase, blocks_done, blocks_total, tuples_done, tuples_total = row
+                    done, total = (blocks_done, blocks_total) if blocks_total else (tuples_done, tuples_total)
+                    share = f" {100 * done / total:.0f}%" if total else ""
+                    out(f"{phase}{share}")
+        except DatabaseError:
+            pass  # progress is a courtesy; the build itself reports real errors
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=watch, name="fastadmin-index-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=every + 5)
+
+
 def build(statuses: list[Status], using: str = "default", out: Callable[[str], None] = print) -> int:
     """CREATE INDEX CONCURRENTLY every missing index; rebuild invalid ones. Returns how many were built.
 
@@ -75,7 +115,9 @@ def build(statuses: list[Status], using: str = "default", out: Callable[[str], N
                 )
             out(f"{prefix}: building…")
             started = time.monotonic()
-            cursor.execute(need.sql(using))
+            cursor.execute("SELECT pg_backend_pid()")
+            with _progress(using, cursor.fetchone()[0], lambda line, p=prefix: out(f"{p}: {line}")):
+                cursor.execute(need.sql(using))
             out(f"{prefix}: done in {time.monotonic() - started:.1f}s")
     return len(todo)
 
