@@ -147,6 +147,7 @@ def estimated_facets(spec: FacetsMixin, changelist) -> dict[str, int]:
     result = {}
     for name, aggregate in lookups.items():
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
+        condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
         result[name] = counter.estimate(queryset.order_by())
     return result

@@ -28,9 +28,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import Expression, F, Field, Model, OrderBy, Q, QuerySet
+from django.utils import timezone
 
 from .conf import fa_settings
 from .exceptions import BadParameter, InvalidCursor
@@ -295,6 +297,8 @@ class KeysetPaginator:
                 raise ValidationError("empty")
             if isinstance(value, str) and "\x00" in value:
                 raise ValidationError("NUL")
+            if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+                value = timezone.make_aware(value)  # a typed date means the user's own time zone
         except (ValidationError, ValueError, TypeError):
             raise BadParameter(
                 f"“{raw[:100]}” is not a valid value for {lead.field.verbose_name}.", param="seek"
