@@ -32,6 +32,7 @@ from .counting import EstimatedCounter
 from .exceptions import BadParameter
 from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
+from .pagination import CountlessPaginator
 
 
 class FastAdminMixin:
@@ -50,13 +51,18 @@ class FastAdminMixin:
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
         return FastChangeList
 
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        """Keyset paginator for this admin's rows; stock paginator for other lists it pages (the
-        object history view pages ``LogEntry`` rows with the ``Paginator`` API)."""
-        if queryset.model is not self.model:
-            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+    def get_keyset_paginator(self, request: HttpRequest, queryset, per_page: int):
+        """The changelist's paginator: ``paginator_class`` or ``FASTADMIN["PAGINATOR"]``."""
         cls = self.paginator_class or import_string(fa_settings.PAGINATOR)
         return cls(queryset, per_page)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """Django-API paginators for the numbered lists the admin pages besides the changelist:
+        countless for this admin's own rows (the autocomplete endpoint), stock for others (the
+        history view pages ``LogEntry`` rows)."""
+        if queryset.model is self.model:
+            return CountlessPaginator(queryset, per_page, orphans, allow_empty_first_page)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_counter(self, request: HttpRequest) -> EstimatedCounter:
         cls = self.counter_class or import_string(fa_settings.COUNTER)
@@ -81,6 +87,20 @@ class FastAdminMixin:
 
             bounded.append(filterset_list_filter(self.filterset_class))
         return bounded
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
+        """The ``list_editable`` formset, able to take the page's rows as a list: a keyset page is
+        already fetched and ordered, re-querying it as a queryset would cost another query."""
+        formset = super().get_changelist_formset(request, **kwargs)
+
+        class PageRowsFormSet(formset):
+            def get_queryset(self):
+                if isinstance(self.queryset, list):
+                    return self.queryset
+                return super().get_queryset()
+
+        PageRowsFormSet.__name__ = formset.__name__
+        return PageRowsFormSet
 
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which

@@ -224,7 +224,7 @@ def test_filterset_bad_value_is_400(admin_client, items):
     assert b"price" in response.content
 
 
-@pytest.mark.parametrize("query", ["?o=abc", "?o=99", "?p=zz", "?kind__exact=%00", "?rank__gte=x", "?q=%00",
+@pytest.mark.parametrize("query", ["?o=abc", "?o=99", "?p=zz", "?kind__exact=%00", "?rank__gte=x", "?q=%00", "?_popup=1&_to_field=id", "?all=",
                                    "?created__year=abc", "?seek=%00", "?_count=exact&o=2"])
 def test_odd_parameters_never_500(admin_client, items, query):
     response = admin_client.get("/admin/testapp/item/" + query)
@@ -253,3 +253,34 @@ def test_system_checks_report_misconfiguration(settings):
     assert ids == {"fastadmin.E002", "fastadmin.E003", "fastadmin.E005"}
     settings.FASTADMIN = {}
     assert check_settings() == []
+
+
+def test_list_editable_saves_from_a_keyset_page(admin_client, db):
+    cats = [Category.objects.create(name=f"c{i}") for i in range(7)]
+    response = admin_client.get("/admin/testapp/category/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="form-0-name"' in html and 'name="form-TOTAL_FORMS" value="5"' in html
+    shown = [int(pk) for pk in re.findall(r'name="form-\d+-id" value="(\d+)"', html)]
+    data = {"form-TOTAL_FORMS": "5", "form-INITIAL_FORMS": "5", "_save": "Save"}
+    for i, pk in enumerate(shown):
+        data[f"form-{i}-id"] = str(pk)
+        data[f"form-{i}-name"] = f"renamed {pk}"
+    response = admin_client.post("/admin/testapp/category/", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert {c.name for c in Category.objects.filter(pk__in=shown)} == {f"renamed {pk}" for pk in shown}
+    assert Category.objects.filter(name__startswith="c").count() == len(cats) - 5
+
+
+def test_autocomplete_pages_without_count(admin_client, db):
+    Category.objects.bulk_create([Category(name=f"cat {i:03d}") for i in range(45)])
+    url = "/admin/autocomplete/?app_label=testapp&model_name=item&field_name=category&term=cat"
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    assert len(body["results"]) == 20 and body["pagination"]["more"] is True
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    last = admin_client.get(url + "&page=3").json()
+    assert len(last["results"]) == 5 and last["pagination"]["more"] is False
+    assert admin_client.get(url + "&page=9").status_code == 404

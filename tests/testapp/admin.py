@@ -59,6 +59,7 @@ class ItemFilterSet(django_filters.FilterSet):
 @fastadmin.register(Item)
 class ItemAdmin(ItemOptions, fastadmin.ModelAdmin):
     filterset_class = ItemFilterSet
+    autocomplete_fields = ["category"]
 
 
 @admin.register(Item, site=stock_site)
@@ -66,8 +67,15 @@ class StockItemAdmin(ItemOptions, admin.ModelAdmin):
     pass
 
 
-fastadmin.site.register(Category)
-stock_site.register(Category)
+class CategoryOptions:
+    list_display = ["id", "name"]
+    list_editable = ["name"]
+    search_fields = ["name"]  # also makes Category an autocomplete target
+    list_per_page = 5
+
+
+fastadmin.site.register(Category, type("CategoryAdmin", (CategoryOptions, fastadmin.ModelAdmin), {}))
+stock_site.register(Category, type("StockCategoryAdmin", (CategoryOptions, admin.ModelAdmin), {}))
 
 
 # Registered on django.contrib.admin.site only: fastadmin.site must serve it as well.
