@@ -15,7 +15,7 @@ REPEAT ?= 7
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
-# Extra pip requirements for the venv, e.g. EXTRA_PIP='Django>=6.0,<6.2' (CI's Django 6 run).
+# Extra pip requirements for the venv, e.g. EXTRA_PIP='Django~=6.0' (CI's Django 6 run; no shell metacharacters).
 EXTRA_PIP ?=
 
 PY     := $(VENV)/bin/python
