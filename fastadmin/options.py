@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.module_loading import import_string
 
+from .admin_locking import OptimisticLockingMixin
 from .changelist import FastChangeList
 from .conf import fa_settings
 from .counting import EstimatedCounter
@@ -114,7 +115,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(FastAdminMixin, admin.ModelAdmin):
+class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 
