@@ -238,8 +238,8 @@ class OptimisticLockingMixin:
             if key.startswith(RESOLVE) and key != RESOLVE_ALL:
                 out[key[len(RESOLVE):]] = value
         if everything:
-            out = {**dict.fromkeys(token.seen, everything), **out} if everything else out
-        for value in out.values():
+            out = {**dict.fromkeys(token.seen, everything), **out}
+        for value in [*out.values(), *([everything] if everything else [])]:
             if value not in (MINE, THEIRS):
                 raise BadParameter(f"A conflict can be resolved with “{MINE}” or “{THEIRS}”, not {value!r}.",
                                    param=RESOLVE + "…")
