@@ -396,9 +396,10 @@ class OptimisticLockingMixin:
 
     def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
         formset = super().get_changelist_formset(request, **kwargs)
+        attrs: dict[str, Any] = {"get_queryset": _rows_get_queryset, "add_fields": _rows_add_fields}
         if getattr(request, "_fa_list_invalid", False):
-            return type(formset.__name__, (formset,), {"is_valid": lambda self: bool(self.errors) and False})
-        return formset
+            attrs["is_valid"] = lambda self: bool(self.errors) and False
+        return type(formset.__name__, (formset,), attrs)
 
     def save_list_editable(self, request: HttpRequest) -> HttpResponse | None:
         """Save a list_editable page: one locked read of the posted rows, a three-way merge per row,
@@ -584,6 +585,40 @@ class OptimisticLockingMixin:
             else:
                 fresh.append((row["pk"], version))
         return fresh, stale
+
+
+def _rows_get_queryset(self):
+    """A model formset over ``cl.result_list``: fastadmin's page is a list of rows, not a QuerySet
+    (stock ``BaseModelFormSet.get_queryset`` calls ``.ordered`` on it and fails)."""
+    if isinstance(self.queryset, list | tuple):
+        self._queryset = list(self.queryset)
+        return self._queryset
+    return forms.BaseModelFormSet.get_queryset(self)
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """The hidden pk of a list_editable row, resolved from the rows already read (stock runs one
+    ``SELECT ... WHERE pk = %s`` per row to validate it)."""
+
+    def __init__(self, *args: Any, rows: dict[str, models.Model], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and str(value) in self.rows:
+            return self.rows[str(value)]
+        return super().to_python(value)
+
+
+def _rows_add_fields(self, form, index):
+    forms.BaseModelFormSet.add_fields(self, form, index)
+    name = self.model._meta.pk.name
+    field = form.fields.get(name)
+    if type(field) is forms.ModelChoiceField:
+        if not hasattr(self, "_fa_rows"):
+            self._fa_rows = {str(o.pk): o for o in self.get_queryset()}
+        form.fields[name] = RowChoiceField(field.queryset, rows=self._fa_rows, initial=field.initial,
+                                           required=False, widget=field.widget)
 
 
 def queryset_is_customised(model_admin: Any) -> bool:
