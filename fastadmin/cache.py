@@ -97,7 +97,8 @@ def get_many(model: type[models.Model], pks: Iterable[Any], *, using: str | None
     hits = cache.get_many(list(keys))
     found: dict[Any, models.Model] = {}
     for key, obj in hits.items():
-        if isinstance(obj, model) or getattr(obj, "_meta", None) is model._meta:
+        # Unpickling resolves the class by label, so compare labels (migration-state models differ).
+        if getattr(getattr(obj, "_meta", None), "label_lower", None) == model._meta.label_lower:
             found[keys[key]] = obj
     missing = [pk for pk in pks if pk not in found]
     if missing:
