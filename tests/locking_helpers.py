@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.test import Client
-from shop.stress import form_fields, replace
+from example_project.stress import form_fields, replace
 
 from tests.testapp.models import Category, Gadget, Ticket
 

@@ -104,7 +104,7 @@ def test_conflict_take_theirs_and_new_conflict_after_resolution_page(model, alic
 
 
 def open_form_from(page: str):
-    from shop.stress import form_fields
+    from example_project.stress import form_fields
 
     return form_fields(page, "fa-resolve")
 

@@ -1,6 +1,6 @@
 """Concurrent editors against a live admin over HTTP: counts silent lost updates.
 
-Used by ``tests/test_locking_stress.py`` (reduced size) and ``manage.py stress_edits`` (full size).
+Used by ``tests/test_locking_stress.py`` (reduced size) and the ``stress_edits`` command (full size).
 
 Each editor logs in, then per round: GET a change form, sleep a random time, append a unique marker
 to one text field (``value + "|e3r1"``) and POST the whole form back, as a browser would. An edit
