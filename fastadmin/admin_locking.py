@@ -118,8 +118,11 @@ def token_form(form_class: type[forms.BaseModelForm]) -> type[forms.BaseModelFor
         if TOKEN in self.fields and not self.is_bound and not self.instance._state.adding:
             self.initial[TOKEN] = make_form_token(self)
 
-    return type(form_class.__name__, (form_class,), {TOKEN: EditTokenField(), "__init__": __init__,
-                                                      "__module__": form_class.__module__})
+    return type(
+        form_class.__name__,
+        (form_class,),
+        {TOKEN: EditTokenField(), "__init__": __init__, "__module__": form_class.__module__},
+    )
 
 
 # --------------------------------------------------------------------------- the mixin
@@ -156,8 +159,10 @@ class OptimisticLockingMixin:
         return [f for f in super().get_fields(request, obj) if f != TOKEN]
 
     def get_fieldsets(self, request: HttpRequest, obj: models.Model | None = None):
-        fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f != TOKEN]})
-                     for name, opts in super().get_fieldsets(request, obj)]
+        fieldsets = [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f != TOKEN]})
+            for name, opts in super().get_fieldsets(request, obj)
+        ]
         if obj is None or not self.locking_enabled(request) or not fieldsets:
             return fieldsets
         if not self.has_change_permission(request, obj):
@@ -174,10 +179,20 @@ class OptimisticLockingMixin:
         return super().get_object(request, object_id, from_field)
 
     # ------------------------------------------------------------------ change form
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-                        extra_context: dict | None = None) -> HttpResponse:
-        if (request.method == "POST" and object_id and self.locking_enabled(request)
-                and "_saveasnew" not in request.POST and self.has_change_permission(request)):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        if (
+            request.method == "POST"
+            and object_id
+            and self.locking_enabled(request)
+            and "_saveasnew" not in request.POST
+            and self.has_change_permission(request)
+        ):
             try:
                 token = EditToken.read(self.model, request.POST.get(TOKEN), self._pk(object_id))
                 self.resolutions(request, token)
@@ -189,7 +204,9 @@ class OptimisticLockingMixin:
                 return self.conflict_response(request, conflict, token)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def save_model(self, request: HttpRequest, obj: models.Model, form: forms.BaseModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: forms.BaseModelForm, change: bool
+    ) -> None:
         if not (change and self.locking_enabled(request) and TOKEN in form.fields and form.data.get(TOKEN)):
             return super().save_model(request, obj, form, change)
         token = EditToken.read(self.model, form.data.get(TOKEN), obj.pk)
@@ -202,8 +219,11 @@ class OptimisticLockingMixin:
         form._fa_written = list(outcome.written)
         if outcome.theirs_changed:
             labels = ", ".join(str(form.fields[n].label or n) for n in outcome.theirs_changed)
-            self.message_user(request, _("Meanwhile someone else changed %(fields)s; their values were kept.")
-                              % {"fields": labels}, messages.INFO)
+            self.message_user(
+                request,
+                _("Meanwhile someone else changed %(fields)s; their values were kept.") % {"fields": labels},
+                messages.INFO,
+            )
         if object_cache.is_registered(self.model):
             object_cache.invalidate(self.model, [obj.pk])
         return None
@@ -236,18 +256,21 @@ class OptimisticLockingMixin:
         everything = request.POST.get(RESOLVE_ALL)
         for key, value in request.POST.items():
             if key.startswith(RESOLVE) and key != RESOLVE_ALL:
-                out[key[len(RESOLVE):]] = value
+                out[key[len(RESOLVE) :]] = value
         if everything:
             out = {**dict.fromkeys(token.seen, everything), **out}
         for value in [*out.values(), *([everything] if everything else [])]:
             if value not in (MINE, THEIRS):
-                raise BadParameter(f"A conflict can be resolved with “{MINE}” or “{THEIRS}”, not {value!r}.",
-                                   param=RESOLVE + "…")
+                raise BadParameter(
+                    f"A conflict can be resolved with “{MINE}” or “{THEIRS}”, not {value!r}.",
+                    param=RESOLVE + "…",
+                )
         return out
 
     # ------------------------------------------------------------------ conflict page
-    def conflict_response(self, request: HttpRequest, conflict: EditConflict, token: EditToken,
-                          *, deleting: bool = False) -> HttpResponse:
+    def conflict_response(
+        self, request: HttpRequest, conflict: EditConflict, token: EditToken, *, deleting: bool = False
+    ) -> HttpResponse:
         """HTTP 409: per conflicting field base / theirs / mine, who changed it and when, and a form
         that re-posts my data with a token for the current version and the values seen here."""
         obj = conflict.obj
@@ -258,29 +281,38 @@ class OptimisticLockingMixin:
         for c in conflict.conflicts:
             f = fields[c.name]
             who, when = self.who_changed(changes, labels.get(c.name) or capfirst(f.verbose_name))
-            rows.append({
-                "name": c.name,
-                "label": labels.get(c.name) or capfirst(f.verbose_name),
-                "base": self._display(f, c.base),
-                "theirs": self._display(f, c.theirs),
-                "mine": self._display(f, c.mine),
-                "who": who,
-                "when": when,
-            })
+            rows.append(
+                {
+                    "name": c.name,
+                    "label": labels.get(c.name) or capfirst(f.verbose_name),
+                    "base": self._display(f, c.base),
+                    "theirs": self._display(f, c.theirs),
+                    "mine": self._display(f, c.mine),
+                    "who": who,
+                    "when": when,
+                }
+            )
         if deleting:  # "delete anyway" confirms the row as it is now
             new_token = EditToken(token.pk, conflict.version, dict(conflict.theirs))
         else:
-            new_token = EditToken(token.pk, conflict.version, token.base,
-                                  seen={c.name: c.theirs for c in conflict.conflicts})
-        repost = [(k, v) for k in request.POST for v in request.POST.getlist(k)
-                  if k not in _NOT_REPOSTED and not k.startswith(RESOLVE)]
+            new_token = EditToken(
+                token.pk, conflict.version, token.base, seen={c.name: c.theirs for c in conflict.conflicts}
+            )
+        repost = [
+            (k, v)
+            for k in request.POST
+            for v in request.POST.getlist(k)
+            if k not in _NOT_REPOSTED and not k.startswith(RESOLVE)
+        ]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": obj,
             "title": _("Someone else changed this %(name)s") % {"name": self.model._meta.verbose_name},
             "conflicts": rows,
-            "theirs_changed": [labels.get(n) or capfirst(fields[n].verbose_name) for n in conflict.theirs_changed],
+            "theirs_changed": [
+                labels.get(n) or capfirst(fields[n].verbose_name) for n in conflict.theirs_changed
+            ],
             "deleted": conflict.deleted,
             "deleting": deleting,
             "repost": repost,
@@ -301,8 +333,11 @@ class OptimisticLockingMixin:
 
         ct = ContentType.objects.get_for_model(self.model, for_concrete_model=False)
         since_dt = datetime.datetime.fromtimestamp(since - 1, tz=datetime.UTC)
-        return list(LogEntry.objects.filter(content_type_id=ct.id, object_id=str(pk), action_time__gte=since_dt)
-                    .select_related("user").order_by("-action_time")[:50])
+        return list(
+            LogEntry.objects.filter(content_type_id=ct.id, object_id=str(pk), action_time__gte=since_dt)
+            .select_related("user")
+            .order_by("-action_time")[:50]
+        )
 
     @staticmethod
     def who_changed(entries: list, label: str) -> tuple[str, Any]:
@@ -338,18 +373,25 @@ class OptimisticLockingMixin:
         try:
             return self.model._meta.pk.to_python(unquote(object_id))
         except ValidationError:
-            raise BadParameter(_("“%(id)s” is not a valid id.") % {"id": object_id}, param="object_id") from None
+            raise BadParameter(
+                _("“%(id)s” is not a valid id.") % {"id": object_id}, param="object_id"
+            ) from None
 
     # ------------------------------------------------------------------ delete
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
         if not self.locking_enabled(request):
             return super().delete_view(request, object_id, extra_context)
         if request.method != "POST":
             obj = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
             if obj is not None:
                 token = EditToken.for_object(obj, self._row_fields())
-                extra_context = {**(extra_context or {}), "fastadmin_token": token.sign(self.model),
-                                 "fastadmin_token_name": TOKEN}
+                extra_context = {
+                    **(extra_context or {}),
+                    "fastadmin_token": token.sign(self.model),
+                    "fastadmin_token_name": TOKEN,
+                }
             return super().delete_view(request, object_id, extra_context)
         try:
             pk = self._pk(object_id)
@@ -362,7 +404,9 @@ class OptimisticLockingMixin:
             current = read_current(self.model, pk, fields, using)
             if current is not None:
                 theirs, version = current
-                changed = [n for n, f in fields.items() if n in token.base and not same(f, theirs[n], token.base[n])]
+                changed = [
+                    n for n, f in fields.items() if n in token.base and not same(f, theirs[n], token.base[n])
+                ]
                 if changed or (token.version is not None and version != token.version):
                     obj = self.model._base_manager.using(using).get(pk=pk)
                     conflicts = [FieldConflict(n, token.base[n], theirs[n], token.base[n]) for n in changed]
@@ -382,9 +426,14 @@ class OptimisticLockingMixin:
         return format_html('<input type="hidden" name="{}" value="{}">', PAGE_TOKEN, token.sign(self.model))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        if (request.method == "POST" and "_save" in request.POST and self.list_editable
-                and IS_POPUP_VAR not in request.GET and self.locking_enabled(request)
-                and not getattr(request, "_fa_list_invalid", False)):
+        if (
+            request.method == "POST"
+            and "_save" in request.POST
+            and self.list_editable
+            and IS_POPUP_VAR not in request.GET
+            and self.locking_enabled(request)
+            and not getattr(request, "_fa_list_invalid", False)
+        ):
             try:
                 response = self.save_list_editable(request)
             except BadParameter as exc:
@@ -415,19 +464,25 @@ class OptimisticLockingMixin:
         try:
             pks = [pk_field.to_python(v) for k, v in request.POST.items() if pattern.match(k)]
         except ValidationError:
-            raise BadParameter(_("A row id in this list is malformed. Reload the page."), param=prefix) from None
+            raise BadParameter(
+                _("A row id in this list is malformed. Reload the page."), param=prefix
+            ) from None
         for pk in pks:
             if str(pk) not in page.rows:
-                raise BadParameter(_("Row %(pk)s was not on the page you submitted. Reload the page.") % {"pk": pk},
-                                   param=PAGE_TOKEN)
+                raise BadParameter(
+                    _("Row %(pk)s was not on the page you submitted. Reload the page.") % {"pk": pk},
+                    param=PAGE_TOKEN,
+                )
         fields = editable_fields(self.model, self.list_editable)
         vf = version_field(self.model)
         using = router.db_for_write(self.model)
         with transaction.atomic(using=using):
             queryset = self.get_queryset(request).filter(pk__in=pks).select_for_update(of=("self",))
             formset = FormSet(request.POST, request.FILES, queryset=queryset)
-            theirs = {obj.pk: (snapshot(obj, fields), getattr(obj, vf.attname) if vf else None)
-                      for obj in formset.get_queryset()}
+            theirs = {
+                obj.pk: (snapshot(obj, fields), getattr(obj, vf.attname) if vf else None)
+                for obj in formset.get_queryset()
+            }
             if not formset.is_valid():
                 return None
             to_write, conflicted, merged = [], [], []
@@ -464,8 +519,13 @@ class OptimisticLockingMixin:
         for obj, _form, written in to_write:
             for f in stamped:
                 f.pre_save(obj, False)
-            pre_save.send(sender=self.model, instance=obj, raw=False, using=using,
-                          update_fields=frozenset([*written, *extra]))
+            pre_save.send(
+                sender=self.model,
+                instance=obj,
+                raw=False,
+                using=using,
+                update_fields=frozenset([*written, *extra]),
+            )
         from django.contrib.admin.models import CHANGE, LogEntry
         from django.contrib.contenttypes.models import ContentType
 
@@ -475,13 +535,24 @@ class OptimisticLockingMixin:
         entries = []
         for obj, form, written in to_write:
             form.changed_data = written
-            entries.append(LogEntry(
-                user_id=request.user.pk, content_type_id=ct.id, object_id=str(obj.pk),
-                object_repr=str(obj)[:200], action_flag=CHANGE,
-                change_message=json.dumps(self.construct_change_message(request, form, None)),
-            ))
-            post_save.send(sender=self.model, instance=obj, created=False, raw=False, using=using,
-                           update_fields=frozenset([*written, *extra]))
+            entries.append(
+                LogEntry(
+                    user_id=request.user.pk,
+                    content_type_id=ct.id,
+                    object_id=str(obj.pk),
+                    object_repr=str(obj)[:200],
+                    action_flag=CHANGE,
+                    change_message=json.dumps(self.construct_change_message(request, form, None)),
+                )
+            )
+            post_save.send(
+                sender=self.model,
+                instance=obj,
+                created=False,
+                raw=False,
+                using=using,
+                update_fields=frozenset([*written, *extra]),
+            )
         LogEntry.objects.bulk_create(entries)
         if object_cache.is_registered(self.model):
             object_cache.invalidate(self.model, [o.pk for o in objs], using=using)
@@ -491,31 +562,52 @@ class OptimisticLockingMixin:
         if to_write:
             count = len(to_write)
             name = opts.verbose_name if count == 1 else opts.verbose_name_plural
-            self.message_user(request, ngettext("%(count)s %(name)s was changed successfully.",
-                                                "%(count)s %(name)s were changed successfully.", count)
-                              % {"count": count, "name": name}, messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s %(name)s was changed successfully.",
+                    "%(count)s %(name)s were changed successfully.",
+                    count,
+                )
+                % {"count": count, "name": name},
+                messages.SUCCESS,
+            )
         for obj, fields, form in merged:
             labels = ", ".join(str(form.fields[n].label or n) for n in fields)
-            self.message_user(request, _("“%(obj)s”: meanwhile someone else changed %(fields)s; their values "
-                                         "were kept.") % {"obj": obj, "fields": labels}, messages.INFO)
+            self.message_user(
+                request,
+                _("“%(obj)s”: meanwhile someone else changed %(fields)s; their values were kept.")
+                % {"obj": obj, "fields": labels},
+                messages.INFO,
+            )
         for obj, conflicts, form in conflicted:
             detail = "; ".join(
                 _("%(field)s is now “%(theirs)s” (you entered “%(mine)s”)")
-                % {"field": form.fields[c.name].label or c.name,
-                   "theirs": self._display(opts.get_field(c.name), c.theirs),
-                   "mine": self._display(opts.get_field(c.name), c.mine)}
+                % {
+                    "field": form.fields[c.name].label or c.name,
+                    "theirs": self._display(opts.get_field(c.name), c.theirs),
+                    "mine": self._display(opts.get_field(c.name), c.mine),
+                }
                 for c in conflicts
             )
-            self.message_user(request, _("“%(obj)s” was NOT saved: someone else changed it since the page was "
-                                         "shown. %(detail)s. Re-enter your change if it still applies.")
-                              % {"obj": obj, "detail": detail}, messages.ERROR)
+            self.message_user(
+                request,
+                _(
+                    "“%(obj)s” was NOT saved: someone else changed it since the page was "
+                    "shown. %(detail)s. Re-enter your change if it still applies."
+                )
+                % {"obj": obj, "detail": detail},
+                messages.ERROR,
+            )
 
     # ------------------------------------------------------------------ actions
     def get_actions(self, request: HttpRequest):
         actions = super().get_actions(request)
         if not self.locking_enabled(request):
             return actions
-        return {name: (self._guard_action(func), name_, desc) for name, (func, name_, desc) in actions.items()}
+        return {
+            name: (self._guard_action(func), name_, desc) for name, (func, name_, desc) in actions.items()
+        }
 
     def _guard_action(self, func: Callable) -> Callable:
         """Run ``func`` only on selected rows unchanged since the page was shown (STALE_SELECTION)."""
@@ -537,24 +629,39 @@ class OptimisticLockingMixin:
             with transaction.atomic(using=using):
                 fresh, stale = self.split_stale(queryset, page, using)
                 if stale:
-                    names = ", ".join(f"“{o}”" for o in self.model._base_manager.using(using)
-                                      .filter(pk__in=stale)[:20]) or ", ".join(map(str, stale))
+                    names = ", ".join(
+                        f"“{o}”" for o in self.model._base_manager.using(using).filter(pk__in=stale)[:20]
+                    ) or ", ".join(map(str, stale))
                     if fa_settings.STALE_SELECTION == "refuse" or not fresh:
-                        self.message_user(request, ngettext(
-                            "Nothing was done: %(count)d selected row changed since the page was shown (%(names)s). "
-                            "Reload the page and check it first.",
-                            "Nothing was done: %(count)d selected rows changed since the page was shown (%(names)s). "
-                            "Reload the page and check them first.", len(stale))
-                            % {"count": len(stale), "names": names}, messages.ERROR)
+                        self.message_user(
+                            request,
+                            ngettext(
+                                "Nothing was done: %(count)d selected row changed since the page was shown "
+                                "(%(names)s). Reload the page and check it first.",
+                                "Nothing was done: %(count)d selected rows changed since the page was shown "
+                                "(%(names)s). Reload the page and check them first.",
+                                len(stale),
+                            )
+                            % {"count": len(stale), "names": names},
+                            messages.ERROR,
+                        )
                         return None
-                    self.message_user(request, ngettext(
-                        "Skipped %(count)d row changed since the page was shown: %(names)s.",
-                        "Skipped %(count)d rows changed since the page was shown: %(names)s.", len(stale))
-                        % {"count": len(stale), "names": names}, messages.WARNING)
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "Skipped %(count)d row changed since the page was shown: %(names)s.",
+                            "Skipped %(count)d rows changed since the page was shown: %(names)s.",
+                            len(stale),
+                        )
+                        % {"count": len(stale), "names": names},
+                        messages.WARNING,
+                    )
                 vf = version_field(self.model)
                 narrowed = queryset.filter(pk__in=[pk for pk, _v in fresh])
                 if vf and fresh:  # compare-and-set: the action's UPDATE only touches unchanged versions
-                    narrowed = narrowed.filter(functools.reduce(or_, (Q(pk=pk, **{vf.attname: v}) for pk, v in fresh)))
+                    narrowed = narrowed.filter(
+                        functools.reduce(or_, (Q(pk=pk, **{vf.attname: v}) for pk, v in fresh))
+                    )
                 response = func(modeladmin, request, narrowed)
                 if object_cache.is_registered(self.model):
                     object_cache.invalidate(self.model, [pk for pk, _v in fresh], using=using)
@@ -570,8 +677,12 @@ class OptimisticLockingMixin:
         attnames = [f.attname for f in hashed.values()]
         if vf and vf.attname not in attnames:
             attnames.append(vf.attname)
-        rows = (self.model._base_manager.using(using).select_for_update()
-                .filter(pk__in=queryset.values("pk")).values("pk", *attnames))
+        rows = (
+            self.model._base_manager.using(using)
+            .select_for_update()
+            .filter(pk__in=queryset.values("pk"))
+            .values("pk", *attnames)
+        )
         fresh, stale = [], []
         for row in rows:
             shown = page.rows.get(str(row["pk"]))
@@ -617,8 +728,9 @@ def _rows_add_fields(self, form, index):
     if type(field) is forms.ModelChoiceField:
         if not hasattr(self, "_fa_rows"):
             self._fa_rows = {str(o.pk): o for o in self.get_queryset()}
-        form.fields[name] = RowChoiceField(field.queryset, rows=self._fa_rows, initial=field.initial,
-                                           required=False, widget=field.widget)
+        form.fields[name] = RowChoiceField(
+            field.queryset, rows=self._fa_rows, initial=field.initial, required=False, widget=field.widget
+        )
 
 
 def queryset_is_customised(model_admin: Any) -> bool:
@@ -627,4 +739,3 @@ def queryset_is_customised(model_admin: Any) -> bool:
         if "get_queryset" in vars(klass):
             return not klass.__module__.startswith(("django.contrib.admin.", "fastadmin."))
     return False
-

@@ -50,8 +50,12 @@ def update_action(description: str, *, permissions: tuple[str, ...] = ("change",
         count = update_rows(queryset, **values)
         opts = modeladmin.model._meta
         name = opts.verbose_name if count == 1 else opts.verbose_name_plural
-        modeladmin.message_user(request, ngettext("%(count)d %(name)s updated.", "%(count)d %(name)s updated.", count)
-                                % {"count": count, "name": name}, messages.SUCCESS)
+        modeladmin.message_user(
+            request,
+            ngettext("%(count)d %(name)s updated.", "%(count)d %(name)s updated.", count)
+            % {"count": count, "name": name},
+            messages.SUCCESS,
+        )
 
     run.__name__ = run.__qualname__ = "update_" + slugify(description).replace("-", "_")
     return action(description=description, permissions=list(permissions))(run)

@@ -87,7 +87,9 @@ def get_object(model: type[models.Model], pk: Any, *, using: str | None = None) 
         raise model.DoesNotExist(f"{model._meta.object_name} matching pk={pk!r} does not exist.") from None
 
 
-def get_many(model: type[models.Model], pks: Iterable[Any], *, using: str | None = None) -> dict[Any, models.Model]:
+def get_many(
+    model: type[models.Model], pks: Iterable[Any], *, using: str | None = None
+) -> dict[Any, models.Model]:
     """``{pk: instance}`` for the ``pks`` that exist; misses are read in one query and cached."""
     register(model)
     using = using or router.db_for_read(model)
@@ -105,8 +107,10 @@ def get_many(model: type[models.Model], pks: Iterable[Any], *, using: str | None
         rows = model._base_manager.using(using).filter(pk__in=missing)
         fresh = {obj.pk: obj for obj in rows}
         if fresh:
-            cache.set_many({cache_key(model, pk, using): obj for pk, obj in fresh.items()},
-                           timeout=fa_settings.OBJECT_CACHE_TIMEOUT)
+            cache.set_many(
+                {cache_key(model, pk, using): obj for pk, obj in fresh.items()},
+                timeout=fa_settings.OBJECT_CACHE_TIMEOUT,
+            )
         found.update(fresh)
     return {pk: found[pk] for pk in pks if pk in found}
 
@@ -127,7 +131,9 @@ def register(model: type[models.Model]) -> None:
     _registered.add(label)
     concrete = model._meta.concrete_model
     post_save.connect(_on_change, sender=concrete, weak=False, dispatch_uid=f"fastadmin.cache.save:{label}")
-    post_delete.connect(_on_change, sender=concrete, weak=False, dispatch_uid=f"fastadmin.cache.delete:{label}")
+    post_delete.connect(
+        _on_change, sender=concrete, weak=False, dispatch_uid=f"fastadmin.cache.delete:{label}"
+    )
 
 
 def is_registered(model: type[models.Model]) -> bool:

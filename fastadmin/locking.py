@@ -66,8 +66,15 @@ class FieldConflict:
 class EditConflict(Exception):
     """Both sides changed the same field(s) to different values; nothing was written (HTTP 409)."""
 
-    def __init__(self, obj: models.Model, conflicts: list[FieldConflict], theirs: dict[str, Any],
-                 version: int | None, theirs_changed: list[str], deleted: bool = False) -> None:
+    def __init__(
+        self,
+        obj: models.Model,
+        conflicts: list[FieldConflict],
+        theirs: dict[str, Any],
+        version: int | None,
+        theirs_changed: list[str],
+        deleted: bool = False,
+    ) -> None:
         super().__init__(", ".join(c.name for c in conflicts) or "deleted")
         self.obj = obj
         self.conflicts = conflicts
@@ -164,9 +171,13 @@ class EditToken:
         return cls(str(obj.pk), getattr(obj, vf.attname) if vf else None, snapshot(obj, fields))
 
     def sign(self, model: type[models.Model]) -> str:
-        payload = {"pk": self.pk, "v": self.version, "t": int(self.shown_at),
-                   "b": {k: dump_value(v) for k, v in self.base.items()},
-                   "s": {k: dump_value(v) for k, v in self.seen.items()}}
+        payload = {
+            "pk": self.pk,
+            "v": self.version,
+            "t": int(self.shown_at),
+            "b": {k: dump_value(v) for k, v in self.base.items()},
+            "s": {k: dump_value(v) for k, v in self.seen.items()},
+        }
         return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=_salt("edit", model), compress=True)
 
     @classmethod
@@ -175,17 +186,22 @@ class EditToken:
         if not raw:
             raise BadEditToken(
                 "This form has no edit token (it was opened before an upgrade, or built by hand). "
-                "Reload the page and make your change again.", param="_fa_token")
+                "Reload the page and make your change again.",
+                param="_fa_token",
+            )
         try:
             payload = signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=_salt("edit", model))
         except signing.BadSignature:
             raise BadEditToken(
                 "The edit token of this form was altered or is corrupt, so it cannot be saved safely. "
-                "Reload the page and make your change again.", param="_fa_token") from None
+                "Reload the page and make your change again.",
+                param="_fa_token",
+            ) from None
         try:
             if str(payload["pk"]) != str(pk):
-                raise BadEditToken("This edit token belongs to another object. Reload the page.",
-                                   param="_fa_token")
+                raise BadEditToken(
+                    "This edit token belongs to another object. Reload the page.", param="_fa_token"
+                )
             fields = {f.name: f for f in [*model._meta.concrete_fields, *model._meta.many_to_many]}
             base = {k: load_value(fields[k], v) for k, v in payload["b"].items()}
             seen = {k: load_value(fields[k], v) for k, v in payload.get("s", {}).items()}
@@ -204,8 +220,9 @@ class PageToken:
     shown_at: float = field(default_factory=time.time)
 
     @classmethod
-    def for_rows(cls, model: type[models.Model], rows: Iterable[models.Model],
-                 editable: Iterable[str]) -> PageToken:
+    def for_rows(
+        cls, model: type[models.Model], rows: Iterable[models.Model], editable: Iterable[str]
+    ) -> PageToken:
         vf = version_field(model)
         editable_map = editable_fields(model, set(editable))
         out: dict[str, tuple[int | None, str, dict[str, Any]]] = {}
@@ -215,33 +232,48 @@ class PageToken:
                 deferred = row.get_deferred_fields()
                 hashed = [f.name for f in model._meta.concrete_fields if f.attname not in deferred]
             hash_fields = {f.name: f for f in model._meta.concrete_fields if f.name in hashed}
-            out[str(row.pk)] = (getattr(row, vf.attname) if vf else None, row_hash(row, hash_fields),
-                                snapshot(row, editable_map))
+            out[str(row.pk)] = (
+                getattr(row, vf.attname) if vf else None,
+                row_hash(row, hash_fields),
+                snapshot(row, editable_map),
+            )
         return cls(out, hashed or [])
 
     def sign(self, model: type[models.Model]) -> str:
-        payload = {"r": {pk: [v, h, {k: dump_value(x) for k, x in b.items()}] for pk, (v, h, b) in self.rows.items()},
-                   "h": self.hashed, "t": int(self.shown_at)}
+        payload = {
+            "r": {
+                pk: [v, h, {k: dump_value(x) for k, x in b.items()}] for pk, (v, h, b) in self.rows.items()
+            },
+            "h": self.hashed,
+            "t": int(self.shown_at),
+        }
         return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=_salt("page", model), compress=True)
 
     @classmethod
     def read(cls, model: type[models.Model], raw: str | None) -> PageToken:
         if not raw:
-            raise BadEditToken("This list was submitted without its page token. Reload the page and try again.",
-                               param="_fa_page_token")
+            raise BadEditToken(
+                "This list was submitted without its page token. Reload the page and try again.",
+                param="_fa_page_token",
+            )
         try:
             payload = signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=_salt("page", model))
         except signing.BadSignature:
-            raise BadEditToken("The page token of this list was altered or is corrupt. Reload the page.",
-                               param="_fa_page_token") from None
+            raise BadEditToken(
+                "The page token of this list was altered or is corrupt. Reload the page.",
+                param="_fa_page_token",
+            ) from None
         try:
             fields = {f.name: f for f in model._meta.concrete_fields}
-            rows = {str(pk): (v, str(h), {k: load_value(fields[k], x) for k, x in b.items()})
-                    for pk, (v, h, b) in payload["r"].items()}
+            rows = {
+                str(pk): (v, str(h), {k: load_value(fields[k], x) for k, x in b.items()})
+                for pk, (v, h, b) in payload["r"].items()
+            }
             return cls(rows, [str(n) for n in payload["h"]], float(payload["t"]))
         except (KeyError, TypeError, ValueError, ValidationError, AttributeError):
-            raise BadEditToken("This page token is malformed. Reload the page.",
-                               param="_fa_page_token") from None
+            raise BadEditToken(
+                "This page token is malformed. Reload the page.", param="_fa_page_token"
+            ) from None
 
 
 # --------------------------------------------------------------------------- merge
@@ -254,9 +286,14 @@ class Merge:
     theirs_changed: list[str]
 
 
-def merge(fields: Mapping[str, models.Field], base: Mapping[str, Any], mine: Mapping[str, Any],
-          theirs: Mapping[str, Any], seen: Mapping[str, Any] | None = None,
-          resolutions: Mapping[str, str] | None = None) -> Merge:
+def merge(
+    fields: Mapping[str, models.Field],
+    base: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    seen: Mapping[str, Any] | None = None,
+    resolutions: Mapping[str, str] | None = None,
+) -> Merge:
     """Three-way merge of one row, field by field.
 
     ``seen``/``resolutions`` come from a conflict page: a field whose current value is still the one
@@ -287,8 +324,9 @@ def merge(fields: Mapping[str, models.Field], base: Mapping[str, Any], mine: Map
 
 
 # --------------------------------------------------------------------------- writing
-def read_current(model: type[models.Model], pk: Any, fields: Mapping[str, models.Field], using: str,
-                 lock: bool = True) -> tuple[dict[str, Any], int | None] | None:
+def read_current(
+    model: type[models.Model], pk: Any, fields: Mapping[str, models.Field], using: str, lock: bool = True
+) -> tuple[dict[str, Any], int | None] | None:
     """The row's current values (and version) by field name, locked ``FOR UPDATE``; None if deleted."""
     vf = version_field(model)
     attnames = [f.attname for f in fields.values()] + ([vf.attname] if vf else [])
@@ -302,8 +340,13 @@ def read_current(model: type[models.Model], pk: Any, fields: Mapping[str, models
     return values, (row[vf.attname] if vf else None)
 
 
-def save_versioned(obj: models.Model, update_fields: Iterable[str] | None = None, *,
-                   expected: int | None = None, using: str | None = None) -> None:
+def save_versioned(
+    obj: models.Model,
+    update_fields: Iterable[str] | None = None,
+    *,
+    expected: int | None = None,
+    using: str | None = None,
+) -> None:
     """Write ``obj`` with one ``UPDATE ... SET ..., version = version + 1 WHERE pk AND version = expected``.
 
     The model-level API for code outside the admin (works the same on Django 5.2 and 6.x). Sends
@@ -353,12 +396,22 @@ class EditStrategy(Protocol):
     those fields. On conflict it raises :class:`EditConflict` having written nothing.
     """
 
-    def save(self, obj: models.Model, token: EditToken, fields: Mapping[str, models.Field],
-             resolutions: Mapping[str, str]) -> Outcome: ...
+    def save(
+        self,
+        obj: models.Model,
+        token: EditToken,
+        fields: Mapping[str, models.Field],
+        resolutions: Mapping[str, str],
+    ) -> Outcome: ...
 
 
-def _merge_or_raise(obj: models.Model, token: EditToken, fields: Mapping[str, models.Field],
-                    resolutions: Mapping[str, str], current) -> tuple[Merge, int | None]:
+def _merge_or_raise(
+    obj: models.Model,
+    token: EditToken,
+    fields: Mapping[str, models.Field],
+    resolutions: Mapping[str, str],
+    current,
+) -> tuple[Merge, int | None]:
     if current is None:
         raise EditConflict(obj, [], {}, None, [], deleted=True)
     theirs, version = current
@@ -381,8 +434,13 @@ class VersionedEdits:
         using = router.db_for_write(model, instance=obj)
         if token.version is not None and getattr(obj, vf.attname) == token.version:
             mine = snapshot(obj, fields)
-            changed = [n for n in fields if n in token.base and not same(fields[n], mine[n], token.base[n])
-                       and resolutions.get(n) != THEIRS]
+            changed = [
+                n
+                for n in fields
+                if n in token.base
+                and not same(fields[n], mine[n], token.base[n])
+                and resolutions.get(n) != THEIRS
+            ]
             if not changed:
                 return Outcome([], [])
             try:

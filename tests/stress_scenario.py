@@ -31,8 +31,10 @@ class Result:
 
     def line(self) -> str:
         o = self.tally.outcomes
-        return (f"{self.site:<9} {self.model:<7} saved={o['saved']:<5} conflicts(409)={o['conflict']:<5} "
-                f"errors={o['error']:<3} LOST UPDATES={len(self.lost)}")
+        return (
+            f"{self.site:<9} {self.model:<7} saved={o['saved']:<5} conflicts(409)={o['conflict']:<5} "
+            f"errors={o['error']:<3} LOST UPDATES={len(self.lost)}"
+        )
 
 
 def users(n: int = 8) -> list[tuple[str, str]]:
@@ -52,12 +54,30 @@ def start_server() -> LiveServer:
     return server
 
 
-def scenario(server: LiveServer, site: str, model, *, rows: int, editors: int, rounds: int,
-             max_delay: float, seed: int = 1) -> Result:
+def scenario(
+    server: LiveServer,
+    site: str,
+    model,
+    *,
+    rows: int,
+    editors: int,
+    rounds: int,
+    max_delay: float,
+    seed: int = 1,
+) -> Result:
     objs = [model.objects.create(name=f"stress {i}", city="Oslo") for i in range(rows)]
     paths = {o.pk: f"/{site}/testapp/{model._meta.model_name}/{o.pk}/change/" for o in objs}
-    tally = run_editors(server.url, f"/{site}/login/", paths, FIELDS, editors=editors, rounds=rounds,
-                        max_delay=max_delay, users=users(), seed=seed)
+    tally = run_editors(
+        server.url,
+        f"/{site}/login/",
+        paths,
+        FIELDS,
+        editors=editors,
+        rounds=rounds,
+        max_delay=max_delay,
+        users=users(),
+        seed=seed,
+    )
     final = {o.pk: {f: getattr(o, f) for f in FIELDS} for o in model.objects.filter(pk__in=paths)}
     return Result(site, model.__name__, tally, lost_updates(tally, final))
 

@@ -22,12 +22,17 @@ from tests.testapp.models import Gadget, Ticket
 pytestmark = pytest.mark.django_db
 
 REDIS_URL = os.environ.get("REDIS_URL")
-NO_REDIS = "REDIS_URL is not set: the Redis-backed cache tests need a Redis server " \
-           "(CI sets REDIS_URL=redis://127.0.0.1:6379/0)"
+NO_REDIS = (
+    "REDIS_URL is not set: the Redis-backed cache tests need a Redis server "
+    "(CI sets REDIS_URL=redis://127.0.0.1:6379/0)"
+)
 BACKENDS = {
     "locmem": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "django-redis": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL,
-                     "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"}},
+    "django-redis": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    },
     "django-builtin-redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
 }
 
@@ -38,9 +43,10 @@ def object_cache(request):
         pytest.skip(NO_REDIS)
     # A private key prefix and a short timeout: a shared Redis is never cleared, leftovers expire.
     config = {**BACKENDS[request.param], "KEY_PREFIX": f"fa-test-{uuid.uuid4().hex}", "TIMEOUT": 120}
-    with override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-                                   "objects": config},
-                           FASTADMIN={"OBJECT_CACHE_ALIAS": "objects", "OBJECT_CACHE_TIMEOUT": 120}):
+    with override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, "objects": config},
+        FASTADMIN={"OBJECT_CACHE_ALIAS": "objects", "OBJECT_CACHE_TIMEOUT": 120},
+    ):
         yield cache.backend()
 
 
@@ -59,7 +65,11 @@ def test_get_many_reads_only_the_misses(object_cache):
     cache.get_many(Gadget, [rows[0].pk, rows[1].pk])
     with CaptureQueriesContext(connection) as queries:
         found = cache.get_many(Gadget, [r.pk for r in rows] + [999_999])
-    assert len(queries) == 1 and str(rows[2].pk) in queries[0]["sql"] and str(rows[0].pk) not in queries[0]["sql"]
+    assert (
+        len(queries) == 1
+        and str(rows[2].pk) in queries[0]["sql"]
+        and str(rows[0].pk) not in queries[0]["sql"]
+    )
     assert [found[r.pk].name for r in rows] == ["g0", "g1", "g2", "g3"] and 999_999 not in found
 
 
@@ -95,7 +105,9 @@ MIGRATIONS = {
     "add a column": migrations.AddField("gadget", "color", models.CharField(max_length=10, default="red")),
     "drop a column": migrations.RemoveField("gadget", "memo"),
     "retype a column": migrations.AlterField("gadget", "city", models.TextField(blank=True)),
-    "widen a column": migrations.AlterField("gadget", "price", models.DecimalField(max_digits=12, decimal_places=2)),
+    "widen a column": migrations.AlterField(
+        "gadget", "price", models.DecimalField(max_digits=12, decimal_places=2)
+    ),
 }
 
 
@@ -134,7 +146,9 @@ def test_fingerprint_is_stable_for_the_same_schema():
 def test_change_view_reads_through_the_cache_when_configured(object_cache):
     client = person("alice")
     obj = make(Gadget)
-    with override_settings(FASTADMIN={"OBJECT_CACHE_ALIAS": "objects", "OBJECT_CACHE_MODELS": ["testapp.Gadget"]}):
+    with override_settings(
+        FASTADMIN={"OBJECT_CACHE_ALIAS": "objects", "OBJECT_CACHE_MODELS": ["testapp.Gadget"]}
+    ):
         assert client.get(f"/admin/testapp/gadget/{obj.pk}/change/").status_code == 200
         Gadget.objects.filter(pk=obj.pk).update(name="changed behind the cache's back")
         page = client.get(f"/admin/testapp/gadget/{obj.pk}/change/").content.decode()

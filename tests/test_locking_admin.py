@@ -239,7 +239,10 @@ def test_inline_rows_are_not_merged(alice, bob):
     b = open_form(bob, url(obj))
     prefix = next(n for n, _ in a if n.endswith("-0-label")).rsplit("-0-", 1)[0]
     assert post(bob, url(obj), b, **{f"{prefix}-0-qty": "5", "_save": "1"}).status_code == 302
-    assert post(alice, url(obj), a, **{f"{prefix}-0-label": "nut", "city": "Bergen", "_save": "1"}).status_code == 302
+    assert (
+        post(alice, url(obj), a, **{f"{prefix}-0-label": "nut", "city": "Bergen", "_save": "1"}).status_code
+        == 302
+    )
     part.refresh_from_db()
     obj.refresh_from_db()
     assert (part.label, part.qty) == ("nut", 1)  # Bob's qty lost: inline rows are last-write-wins

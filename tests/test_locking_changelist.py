@@ -24,7 +24,9 @@ def changelist(model, site: str = "admin") -> str:
 
 
 def row_index(fields, pk) -> str:
-    return next(re.match(r"form-(\d+)-id", n).group(1) for n, v in fields if n.endswith("-id") and v == str(pk))
+    return next(
+        re.match(r"form-(\d+)-id", n).group(1) for n, v in fields if n.endswith("-id") and v == str(pk)
+    )
 
 
 def messages_of(response) -> str:
@@ -42,11 +44,17 @@ def test_list_editable_stale_row_conflicts_others_are_saved(model, alice):
     other.city = "Bergen"
     other.save()
     i = [row_index(fields, r.pk) for r in rows]
-    response = post(alice, changelist(model), fields, _save="Save", **{
-        f"form-{i[0]}-status": "won",
-        f"form-{i[1]}-status": "open",  # both changed status: conflict
-        f"form-{i[2]}-status": "open",  # only she changed status, only he changed city: merge
-    })
+    response = post(
+        alice,
+        changelist(model),
+        fields,
+        _save="Save",
+        **{
+            f"form-{i[0]}-status": "won",
+            f"form-{i[1]}-status": "open",  # both changed status: conflict
+            f"form-{i[2]}-status": "open",  # only she changed status, only he changed city: merge
+        },
+    )
     assert response.status_code == 302
     for r in rows:
         r.refresh_from_db()
@@ -79,7 +87,9 @@ def test_list_editable_100_rows_is_a_handful_of_queries(model, alice):
             response = post(alice, changelist(model, site), fields, _save="Save", **changes)
         assert response.status_code == 302
         counts[site] = len(queries)
-    assert sorted(model.objects.values_list("city", flat=True).distinct()) == sorted(f"admin {r.pk}" for r in rows)
+    assert sorted(model.objects.values_list("city", flat=True).distinct()) == sorted(
+        f"admin {r.pk}" for r in rows
+    )
     assert counts["stock"] > 100
     assert counts["admin"] <= 10, counts
 
@@ -89,8 +99,13 @@ def test_list_editable_invalid_input_shows_errors_and_saves_nothing(alice):
     rows = [make(model, name=f"row {i}") for i in range(2)]
     fields = open_form(alice, changelist(model), "changelist-form")
     i = [row_index(fields, r.pk) for r in rows]
-    response = post(alice, changelist(model), fields, _save="Save",
-                    **{f"form-{i[0]}-city": "Bergen", f"form-{i[1]}-price": "not a number"})
+    response = post(
+        alice,
+        changelist(model),
+        fields,
+        _save="Save",
+        **{f"form-{i[0]}-city": "Bergen", f"form-{i[1]}-price": "not a number"},
+    )
     assert response.status_code == 200
     assert b"errorlist" in response.content
     rows[0].refresh_from_db()
@@ -104,16 +119,25 @@ def test_list_editable_tampered_page_token_is_400(alice, how):
     fields = open_form(alice, changelist(model), "changelist-form")
     token = dict(fields)["_fa_page_token"]
     forged = token[:-3] + "xyz" if how == "altered" else ""
-    response = post(alice, changelist(model), fields, _save="Save", _fa_page_token=forged,
-                    **{f"form-{row_index(fields, row.pk)}-city": "Bergen"})
+    response = post(
+        alice,
+        changelist(model),
+        fields,
+        _save="Save",
+        _fa_page_token=forged,
+        **{f"form-{row_index(fields, row.pk)}-city": "Bergen"},
+    )
     assert response.status_code == 400
     row.refresh_from_db()
     assert row.city == "Oslo"
 
 
 def select(fields, pks, action):
-    return [(n, v) for n, v in fields if n != "action"] + [("_selected_action", str(pk)) for pk in pks] + [
-        ("action", action), ("index", "0")]
+    return (
+        [(n, v) for n, v in fields if n != "action"]
+        + [("_selected_action", str(pk)) for pk in pks]
+        + [("action", action), ("index", "0")]
+    )
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -123,7 +147,9 @@ def test_action_refuses_stale_selection(model, alice):
     model.objects.filter(pk=rows[1].pk).update(city="Bergen", **({"version": 5} if model is Ticket else {}))
     response = post(alice, changelist(model), select(fields, [r.pk for r in rows], "update_mark_won"))
     assert response.status_code == 302
-    assert "Nothing was done: 1 selected row changed since the page was shown (“row 1”)" in messages_of(response)
+    assert "Nothing was done: 1 selected row changed since the page was shown (“row 1”)" in messages_of(
+        response
+    )
     assert set(model.objects.values_list("status", flat=True)) == {"new"}
 
 
@@ -137,7 +163,11 @@ def test_action_skips_stale_rows_when_configured(model, alice):
         response = post(alice, changelist(model), select(fields, [r.pk for r in rows], "update_mark_won"))
     assert response.status_code == 302
     assert "Skipped 1 row changed since the page was shown: “row 1”" in messages_of(response)
-    assert dict(model.objects.values_list("name", "status")) == {"row 0": "won", "row 1": "new", "row 2": "won"}
+    assert dict(model.objects.values_list("name", "status")) == {
+        "row 0": "won",
+        "row 1": "new",
+        "row 2": "won",
+    }
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1  # one UPDATE ... WHERE for the whole selection, no per-row loop
     if model is Ticket:

@@ -18,14 +18,17 @@ def test_defaults_are_clean():
     assert ids() == []
 
 
-@pytest.mark.parametrize(("setting", "value", "expected"), [
-    ("LOCKING", "yes", "fastadmin.E201"),
-    ("STALE_SELECTION", "ignore", "fastadmin.E202"),
-    ("OBJECT_CACHE_ALIAS", "nope", "fastadmin.E203"),
-    ("OBJECT_CACHE_TIMEOUT", 0, "fastadmin.E204"),
-    ("OBJECT_CACHE_MODELS", "testapp.Gadget", "fastadmin.E205"),
-    ("OBJECT_CACHE_MODELS", ["testapp.Nope"], "fastadmin.W201"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value", "expected"),
+    [
+        ("LOCKING", "yes", "fastadmin.E201"),
+        ("STALE_SELECTION", "ignore", "fastadmin.E202"),
+        ("OBJECT_CACHE_ALIAS", "nope", "fastadmin.E203"),
+        ("OBJECT_CACHE_TIMEOUT", 0, "fastadmin.E204"),
+        ("OBJECT_CACHE_MODELS", "testapp.Gadget", "fastadmin.E205"),
+        ("OBJECT_CACHE_MODELS", ["testapp.Nope"], "fastadmin.W201"),
+    ],
+)
 def test_bad_settings(setting, value, expected):
     assert expected in ids(**{setting: value})
 

@@ -13,8 +13,10 @@ def test_no_silent_lost_updates_with_32_concurrent_editors():
     server = start_server()
     try:
         stock = scenario(server, "stock", MODELS[0], rows=4, editors=32, rounds=2, max_delay=0.05)
-        ours = [scenario(server, "admin", model, rows=4, editors=32, rounds=2, max_delay=0.05, seed=2)
-                for model in MODELS]
+        ours = [
+            scenario(server, "admin", model, rows=4, editors=32, rounds=2, max_delay=0.05, seed=2)
+            for model in MODELS
+        ]
     finally:
         server.stop()
     report = "\n".join(r.line() for r in [stock, *ours])

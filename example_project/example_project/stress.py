@@ -33,7 +33,10 @@ from pathlib import Path
 
 # --------------------------------------------------------------------------- reading forms like a browser
 class FormParser(HTMLParser):
-    """The successful controls of each ``<form>``: ``forms[i] = {"attrs": {...}, "fields": [(name, value)]}``."""
+    """The successful controls of each ``<form>``.
+
+    ``forms[i] = {"attrs": {...}, "fields": [(name, value), ...]}``, in document order.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -75,7 +78,9 @@ class FormParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "textarea" and self._textarea is not None and self.forms:
             value = self._textarea[1]
-            self.forms[-1]["fields"].append((self._textarea[0], value[1:] if value.startswith("\n") else value))
+            self.forms[-1]["fields"].append(
+                (self._textarea[0], value[1:] if value.startswith("\n") else value)
+            )
             self._textarea = None
         elif tag == "select" and self._select is not None and self.forms:
             name, multiple, selected, first = self._select
@@ -94,8 +99,12 @@ def form_fields(html: str, form_id: str | None = None) -> list[tuple[str, str]]:
             if form["attrs"].get("id") == form_id:
                 return form["fields"]
     else:  # the admin's change form ("<model>_form"), else the first other form with a CSRF token
-        candidates = [f for f in parser.forms if f["attrs"].get("id") != "logout-form"
-                      and any(n == "csrfmiddlewaretoken" for n, _ in f["fields"])]
+        candidates = [
+            f
+            for f in parser.forms
+            if f["attrs"].get("id") != "logout-form"
+            and any(n == "csrfmiddlewaretoken" for n, _ in f["fields"])
+        ]
         for form in candidates:
             if form["attrs"].get("id", "").endswith("_form"):
                 return form["fields"]
@@ -139,7 +148,7 @@ class Editor:
     def login(self, login_path: str) -> None:
         status, html, _ = self.request(login_path)
         fields = replace(form_fields(html), username=self.username, password=self.password)
-        status, html, location = self.request(login_path, fields)
+        status, _html, _location = self.request(login_path, fields)
         if status != 302:
             raise RuntimeError(f"login failed for {self.username}: HTTP {status}")
 
@@ -149,8 +158,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def edit_round(editor: Editor, change_path: str, pk: int, field_name: str, marker: str, delay: float,
-               tally: Tally) -> None:
+def edit_round(
+    editor: Editor, change_path: str, pk: int, field_name: str, marker: str, delay: float, tally: Tally
+) -> None:
     status, html, _ = editor.request(change_path)
     if status != 200:
         with tally.lock:
@@ -160,8 +170,9 @@ def edit_round(editor: Editor, change_path: str, pk: int, field_name: str, marke
     fields = form_fields(html, form_id=None)
     shown = dict(fields).get(field_name, "")
     time.sleep(delay)
-    status, html, location = editor.request(change_path, replace(fields, **{field_name: shown + "|" + marker,
-                                                                            "_save": "Save"}))
+    status, html, location = editor.request(
+        change_path, replace(fields, **{field_name: shown + "|" + marker, "_save": "Save"})
+    )
     with tally.lock:
         if status == 302 and "/change/" not in location:
             tally.outcomes["saved"] += 1
@@ -173,17 +184,31 @@ def edit_round(editor: Editor, change_path: str, pk: int, field_name: str, marke
             tally.errors.append(f"POST {change_path}: HTTP {status} {html[:300]!r}")
 
 
-def run_editors(base_url: str, login_path: str, change_paths: dict[int, str], fields: list[str], *,
-                editors: int, rounds: int, max_delay: float, users: list[tuple[str, str]],
-                seed: int = 1) -> Tally:
-    """``editors`` threads × ``rounds`` edits over ``change_paths`` ({pk: path}) and ``fields``."""
+def run_editors(
+    base_url: str,
+    login_path: str,
+    change_paths: dict[int, str],
+    fields: list[str],
+    *,
+    editors: int,
+    rounds: int,
+    max_delay: float,
+    users: list[tuple[str, str]],
+    seed: int = 1,
+) -> Tally:
+    """``editors`` threads x ``rounds`` edits over ``change_paths`` ({pk: path}) and ``fields``."""
     tally = Tally()
     rnd = random.Random(seed)
     people = [Editor(base_url, *users[i % len(users)]) for i in range(editors)]
     for person in people:
         person.login(login_path)
-    plans = [[(rnd.choice(list(change_paths)), rnd.choice(fields), rnd.uniform(0, max_delay))
-              for _ in range(rounds)] for _ in range(editors)]
+    plans = [
+        [
+            (rnd.choice(list(change_paths)), rnd.choice(fields), rnd.uniform(0, max_delay))
+            for _ in range(rounds)
+        ]
+        for _ in range(editors)
+    ]
     start = threading.Barrier(editors)
 
     def work(i: int) -> None:
@@ -191,7 +216,7 @@ def run_editors(base_url: str, login_path: str, change_paths: dict[int, str], fi
         for r, (pk, field_name, delay) in enumerate(plans[i]):
             try:
                 edit_round(people[i], change_paths[pk], pk, field_name, f"e{i}r{r}", delay, tally)
-            except Exception as exc:  # noqa: BLE001 - counted, reported, and fails the run
+            except Exception as exc:  # counted, reported, and fails the run
                 with tally.lock:
                     tally.outcomes["error"] += 1
                     tally.errors.append(f"editor {i}: {exc!r}")
@@ -235,15 +260,30 @@ class LiveServer:
     def __init__(self, settings_module: str, database: dict, repo_root: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "DATABASE_URL": database_url(database),
-               "PYTHONPATH": os.pathsep.join([str(repo_root), str(repo_root / "example_project"),
-                                              os.environ.get("PYTHONPATH", "")]),
-               "DJANGO_DEBUG": "0", "CONN_MAX_AGE": "0"}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": settings_module,
+            "DATABASE_URL": database_url(database),
+            "PYTHONPATH": os.pathsep.join(
+                [str(repo_root), str(repo_root / "example_project"), os.environ.get("PYTHONPATH", "")]
+            ),
+            "DJANGO_DEBUG": "0",
+            "CONN_MAX_AGE": "0",
+        }
         self.log = tempfile.TemporaryFile()  # a pipe nobody drains would block the server
         self.process = subprocess.Popen(
-            [sys.executable, str(repo_root / "example_project" / "manage.py"), "runserver", "--noreload",
-             "--skip-checks", f"127.0.0.1:{self.port}"],
-            env=env, stdout=subprocess.DEVNULL, stderr=self.log, cwd=str(repo_root),
+            [
+                sys.executable,
+                str(repo_root / "example_project" / "manage.py"),
+                "runserver",
+                "--noreload",
+                "--skip-checks",
+                f"127.0.0.1:{self.port}",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            cwd=str(repo_root),
         )
 
     def output(self) -> str:

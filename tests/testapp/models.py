@@ -83,3 +83,6 @@ class Part(models.Model):
     gadget = models.ForeignKey(Gadget, on_delete=models.CASCADE)
     label = models.CharField(max_length=50)
     qty = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.label

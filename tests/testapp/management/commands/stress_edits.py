@@ -26,14 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--editors", type=int, default=64)
         parser.add_argument("--rounds", type=int, default=5)
         parser.add_argument("--rows", type=int, default=4)
-        parser.add_argument("--max-delay", type=float, default=0.2, help="seconds between GET and POST, at most")
+        parser.add_argument(
+            "--max-delay", type=float, default=0.2, help="seconds between GET and POST, at most"
+        )
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args, **options):
         creation = connection.creation
         original = connection.settings_dict["NAME"]
-        connection.settings_dict["TEST"] = {**connection.settings_dict.get("TEST", {}),
-                                            "NAME": f"{original}_stress"}
+        connection.settings_dict["TEST"] = {
+            **connection.settings_dict.get("TEST", {}),
+            "NAME": f"{original}_stress",
+        }
         creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
         try:
             self.run(options)
@@ -42,16 +46,25 @@ class Command(BaseCommand):
 
     def run(self, options):
         out = self.stdout
-        out.write(f"{options['editors']} editors x {options['rounds']} rounds over {options['rows']} rows, "
-                  f"3 text fields, pause 0-{options['max_delay']}s between GET and POST\n")
+        out.write(
+            f"{options['editors']} editors x {options['rounds']} rounds over {options['rows']} rows, "
+            f"3 text fields, pause 0-{options['max_delay']}s between GET and POST\n"
+        )
         server = start_server()
         try:
             for site in ("stock", "admin"):
                 for model in MODELS:
                     started = time.perf_counter()
-                    result = scenario(server, site, model, rows=options["rows"], editors=options["editors"],
-                                      rounds=options["rounds"], max_delay=options["max_delay"],
-                                      seed=options["seed"])
+                    result = scenario(
+                        server,
+                        site,
+                        model,
+                        rows=options["rows"],
+                        editors=options["editors"],
+                        rounds=options["rounds"],
+                        max_delay=options["max_delay"],
+                        seed=options["seed"],
+                    )
                     out.write(f"{result.line()}  ({time.perf_counter() - started:.1f}s)\n")
                     for error in result.tally.errors[:3]:
                         out.write(f"    error: {error}\n")
@@ -60,5 +73,7 @@ class Command(BaseCommand):
         out.write("queries for one change-form save (POST only):\n")
         for model in MODELS:
             counts = change_form_queries(model)
-            out.write(f"    {model.__name__:<7} stock={counts['stock']}  fastadmin={counts['admin']}  "
-                      f"extra={counts['admin'] - counts['stock']}\n")
+            out.write(
+                f"    {model.__name__:<7} stock={counts['stock']}  fastadmin={counts['admin']}  "
+                f"extra={counts['admin'] - counts['stock']}\n"
+            )
