@@ -33,8 +33,15 @@ def test_bad_settings(setting, value, expected):
     assert expected in ids(**{setting: value})
 
 
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
 def test_locmem_object_cache_warns():
     assert ids(OBJECT_CACHE_MODELS=["testapp.Gadget"]) == ["fastadmin.W203"]
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": "redis://127.0.0.1:6379/0"}})
+def test_redis_object_cache_is_clean():
+    assert ids(OBJECT_CACHE_MODELS=["testapp.Gadget"]) == []
 
 
 def test_cached_admin_with_custom_get_queryset_warns():
