@@ -384,7 +384,8 @@ class OptimisticLockingMixin:
         if not self.locking_enabled(request):
             return super().delete_view(request, object_id, extra_context)
         if request.method != "POST":
-            obj = self.get_object(request, unquote(object_id)) if request.method == "GET" else None
+            # From the database, not the object cache: the token must be the row as it is now.
+            obj = super().get_object(request, unquote(object_id)) if request.method == "GET" else None
             if obj is not None:
                 token = EditToken.for_object(obj, self._row_fields())
                 extra_context = {

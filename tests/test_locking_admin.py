@@ -256,3 +256,27 @@ def test_locking_can_be_turned_off_per_admin(alice, monkeypatch):
     obj = make(Gadget)
     fields = [(n, v) for n, v in open_form(alice, url(obj)) if n != "_fa_token"]
     assert post(alice, url(obj), fields, city="Bergen", _save="1").status_code == 302
+
+
+def test_add_and_save_as_new_need_no_token(alice):
+    response = alice.post("/admin/testapp/gadget/add/", {"name": "new one", "status": "new", "price": "2",
+                                                         "part_set-TOTAL_FORMS": "0", "part_set-INITIAL_FORMS": "0"})
+    assert response.status_code == 302
+    obj = Gadget.objects.get(name="new one")
+    fields = [(n, v) for n, v in open_form(alice, url(obj)) if n != "_fa_token"]
+    assert post(alice, url(obj), fields, name="copy", _saveasnew="1").status_code == 302
+    assert Gadget.objects.filter(name="copy").exists()
+
+
+def test_view_only_user_gets_403_not_400(db):
+    from django.contrib.auth.models import Permission, User
+    from django.test import Client
+
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_gadget"))
+    client = Client()
+    client.force_login(user)
+    obj = make(Gadget)
+    page = client.get(url(obj)).content.decode()
+    assert "_fa_token" not in page
+    assert client.post(url(obj), {"name": "x"}).status_code == 403

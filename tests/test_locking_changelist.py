@@ -192,3 +192,22 @@ def test_fresh_action_runs(alice):
     response = post(alice, changelist(model), select(fields, [r.pk for r in rows], "update_mark_won"))
     assert response.status_code == 302
     assert set(model.objects.values_list("status", flat=True)) == {"won"}
+
+
+def test_delete_selected_checks_the_page_then_confirms(alice):
+    model = MODELS[0]
+    rows = [make(model, name=f"row {i}") for i in range(3)]
+    fields = open_form(alice, changelist(model), "changelist-form")
+    confirm = post(alice, changelist(model), select(fields, [rows[0].pk, rows[1].pk], "delete_selected"))
+    assert confirm.status_code == 200 and b"Are you sure" in confirm.content
+    from example_project.stress import form_fields
+
+    response = post(alice, changelist(model), form_fields(confirm.content.decode()))
+    assert response.status_code == 302
+    assert list(model.objects.values_list("name", flat=True)) == ["row 2"]
+
+    fields = open_form(alice, changelist(model), "changelist-form")
+    model.objects.filter(pk=rows[2].pk).update(city="Bergen")
+    response = post(alice, changelist(model), select(fields, [rows[2].pk], "delete_selected"))
+    assert response.status_code == 302 and "Nothing was done" in messages_of(response)
+    assert model.objects.filter(pk=rows[2].pk).exists()
