@@ -259,8 +259,9 @@ def test_locking_can_be_turned_off_per_admin(alice, monkeypatch):
 
 
 def test_add_and_save_as_new_need_no_token(alice):
-    response = alice.post("/admin/testapp/gadget/add/", {"name": "new one", "status": "new", "price": "2",
-                                                         "part_set-TOTAL_FORMS": "0", "part_set-INITIAL_FORMS": "0"})
+    data = {"name": "new one", "status": "new", "price": "2", "part_set-TOTAL_FORMS": "0",
+            "part_set-INITIAL_FORMS": "0"}
+    response = alice.post("/admin/testapp/gadget/add/", data)
     assert response.status_code == 302
     obj = Gadget.objects.get(name="new one")
     fields = [(n, v) for n, v in open_form(alice, url(obj)) if n != "_fa_token"]
