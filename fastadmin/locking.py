@@ -441,6 +441,9 @@ class VersionedEdits:
                 and not same(fields[n], mine[n], token.base[n])
                 and resolutions.get(n) != THEIRS
             ]
+            for n, value in token.seen.items():  # "take theirs" from a conflict page: the row keeps it
+                if resolutions.get(n) == THEIRS and n in fields:
+                    setattr(obj, fields[n].attname, value)
             if not changed:
                 return Outcome([], [])
             try:
