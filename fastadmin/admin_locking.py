@@ -224,9 +224,7 @@ class OptimisticLockingMixin:
                 _("Meanwhile someone else changed %(fields)s; their values were kept.") % {"fields": labels},
                 messages.INFO,
             )
-        if object_cache.is_registered(self.model):
-            object_cache.invalidate(self.model, [obj.pk])
-        return None
+        return None  # cached copies are dropped by fastadmin.cache's post_save receiver, on commit
 
     def save_related(self, request: HttpRequest, form: forms.BaseModelForm, formsets, change: bool) -> None:
         """Many-to-many fields merge element-wise: my additions and removals (against the base) are
@@ -448,7 +446,7 @@ class OptimisticLockingMixin:
         formset = super().get_changelist_formset(request, **kwargs)
         attrs: dict[str, Any] = {"get_queryset": _rows_get_queryset, "add_fields": _rows_add_fields}
         if getattr(request, "_fa_list_invalid", False):
-            attrs["is_valid"] = lambda self: bool(self.errors) and False
+            attrs["is_valid"] = _show_errors_only
         return type(formset.__name__, (formset,), attrs)
 
     def save_list_editable(self, request: HttpRequest) -> HttpResponse | None:
@@ -554,9 +552,7 @@ class OptimisticLockingMixin:
                 using=using,
                 update_fields=frozenset([*written, *extra]),
             )
-        LogEntry.objects.bulk_create(entries)
-        if object_cache.is_registered(self.model):
-            object_cache.invalidate(self.model, [o.pk for o in objs], using=using)
+        LogEntry.objects.bulk_create(entries)  # (cached copies: dropped by the post_save receiver)
 
     def _report_list_save(self, request: HttpRequest, to_write: list, conflicted: list, merged: list) -> None:
         opts = self.model._meta
@@ -697,6 +693,12 @@ class OptimisticLockingMixin:
             else:
                 fresh.append((row["pk"], version))
         return fresh, stale
+
+
+def _show_errors_only(self) -> bool:
+    """``is_valid`` for the re-render after fastadmin found the list_editable formset invalid: stock
+    then shows the errors and saves nothing (it must not save a formset fastadmin did not merge)."""
+    return self.errors is None
 
 
 def _rows_get_queryset(self):

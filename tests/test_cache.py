@@ -167,3 +167,22 @@ def test_cache_is_not_used_when_get_queryset_is_customised():
 
     assert queryset_is_customised(Restricted(Gadget, fastadmin.site))
     assert not queryset_is_customised(fastadmin.site.get_model_admin(Gadget))
+
+
+@pytest.mark.parametrize("model", [Gadget, Ticket])
+def test_admin_saves_invalidate_on_commit(object_cache, model, django_capture_on_commit_callbacks):
+    from tests.locking_helpers import open_form, post, url
+
+    client = person("alice")
+    obj = make(model)
+    cache.get_object(model, obj.pk)
+    fields = open_form(client, url(obj))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, url(obj), fields, city="Bergen", _save="1").status_code == 302
+    assert cache.get_object(model, obj.pk).city == "Bergen"
+    listing = open_form(client, f"/admin/testapp/{model._meta.model_name}/", "changelist-form")
+    index = next(n.split("-")[1] for n, v in listing if n.endswith("-id") and v == str(obj.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, f"/admin/testapp/{model._meta.model_name}/", listing, _save="Save",
+                    **{f"form-{index}-city": "Paris"}).status_code == 302
+    assert cache.get_object(model, obj.pk).city == "Paris"
