@@ -90,6 +90,7 @@ def test_list_editable_100_rows_is_a_handful_of_queries(model, alice):
     assert sorted(model.objects.values_list("city", flat=True).distinct()) == sorted(
         f"admin {r.pk}" for r in rows
     )
+    print(f"list_editable 100-row save, queries: {model.__name__} {counts}")
     assert counts["stock"] > 100
     assert counts["admin"] <= 10, counts
 
