@@ -185,8 +185,9 @@ class EditToken:
         """Verify and decode; :class:`BadEditToken` (HTTP 400) for anything but an intact token for ``pk``."""
         if not raw:
             raise BadEditToken(
-                "This form has no edit token (it was opened before an upgrade, or built by hand). "
-                "Reload the page and make your change again.",
+                "This form has no edit token: it was opened before an upgrade, built by hand, or its "
+                "ModelAdmin.get_fieldsets() leaves out fastadmin's '_fa_token' field. Reload the page and "
+                "make your change again.",
                 param="_fa_token",
             )
         try:

@@ -103,6 +103,26 @@ def test_conflict_take_theirs_and_new_conflict_after_resolution_page(model, alic
     assert (obj.status, obj.city) == ("lost", "Rome")
 
 
+def test_conflict_resolution_with_csrf_enforced(bob):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    alice = Client(enforce_csrf_checks=True)
+    alice.force_login(get_user_model().objects.create_superuser("alice", "a@example.com", "pw"))
+    obj = make(Gadget)
+    a = open_form(alice, url(obj))
+    post(bob, url(obj), open_form(bob, url(obj)), status="lost", _save="1")
+    response = post(alice, url(obj), a, status="won", _save="1")
+    assert response.status_code == 409
+    resolve = open_form_from(response.content.decode())
+    assert any(name == "csrfmiddlewaretoken" for name, _ in resolve)
+    assert post(alice, url(obj), resolve, _fa_resolve_all="mine").status_code == 302
+    without_csrf = [(n, v) for n, v in a if n != "csrfmiddlewaretoken"]
+    assert post(alice, url(obj), without_csrf, status="open", _save="1").status_code == 403
+    obj.refresh_from_db()
+    assert obj.status == "won"
+
+
 def open_form_from(page: str):
     from example_project.stress import form_fields
 
