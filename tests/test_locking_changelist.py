@@ -212,3 +212,15 @@ def test_delete_selected_checks_the_page_then_confirms(alice):
     response = post(alice, changelist(model), select(fields, [rows[2].pk], "delete_selected"))
     assert response.status_code == 302 and "Nothing was done" in messages_of(response)
     assert model.objects.filter(pk=rows[2].pk).exists()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_bulk_action_with_f_expression_is_one_update(model, alice):
+    rows = [make(model, name=f"row {i}", price="10.00") for i in range(3)]
+    fields = open_form(alice, changelist(model), "changelist-form")
+    with CaptureQueriesContext(connection) as queries:
+        response = post(alice, changelist(model), select(fields, [r.pk for r in rows], "update_raise_price"))
+    assert response.status_code == 302
+    assert {str(p) for p in model.objects.values_list("price", flat=True)} == {"11.00"}
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1 and '"price" = ("testapp_' in updates[0]

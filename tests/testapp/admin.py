@@ -39,6 +39,8 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 # ------------------------------------------------------------------ optimistic locking (test_locking_*)
+from django.db.models import F  # noqa: E402
+
 from fastadmin import update_action  # noqa: E402
 
 from .models import Gadget, Part, Ticket  # noqa: E402
@@ -49,7 +51,7 @@ class EditableOptions:
     list_editable = ["status", "city", "price"]
     ordering = ["pk"]
     list_per_page = 100
-    actions = [update_action("Mark won", status="won")]
+    actions = [update_action("Mark won", status="won"), update_action("Raise price", price=F("price") + 1)]
 
 
 class PartInline(fastadmin.TabularInline):
