@@ -255,8 +255,8 @@ class OptimisticLockingMixin:
         for key, value in request.POST.items():
             if key.startswith(RESOLVE) and key != RESOLVE_ALL:
                 out[key[len(RESOLVE) :]] = value
-        if everything:
-            out = {**dict.fromkeys(token.seen, everything), **out}
+        if everything:  # "Keep all mine" / "Take all theirs" beat the per-field radios posted with them
+            out = {**out, **dict.fromkeys(token.seen, everything)}
         for value in [*out.values(), *([everything] if everything else [])]:
             if value not in (MINE, THEIRS):
                 raise BadParameter(

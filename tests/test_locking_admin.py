@@ -301,3 +301,15 @@ def test_view_only_user_gets_403_not_400(db):
     page = client.get(url(obj)).content.decode()
     assert "_fa_token" not in page
     assert client.post(url(obj), {"name": "x"}).status_code == 403
+
+
+def test_take_all_theirs_beats_the_default_radios(alice, bob):
+    obj = make(Ticket)
+    a = open_form(alice, url(obj))
+    post(bob, url(obj), open_form(bob, url(obj)), status="lost", city="Rome", _save="1")
+    page = post(alice, url(obj), a, status="won", city="Paris", notes="hers", _save="1").content.decode()
+    resolve = open_form_from(page)
+    assert ("_fa_resolve_status", "mine") in resolve  # the radios, as a browser posts them
+    assert post(alice, url(obj), resolve, _fa_resolve_all="theirs").status_code == 302
+    obj.refresh_from_db()
+    assert (obj.status, obj.city, obj.notes) == ("lost", "Rome", "hers")

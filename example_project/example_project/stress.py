@@ -49,9 +49,10 @@ class FormParser(HTMLParser):
         if tag == "form":
             self.forms.append({"attrs": a, "fields": []})
             return
-        if not self.forms:
+        owner = self._owner(a)
+        if owner is None:
             return
-        fields = self.forms[-1]["fields"]
+        fields = owner["fields"]
         name = a.get("name")
         if tag == "input" and name:
             kind = (a.get("type") or "text").lower()
@@ -70,6 +71,14 @@ class FormParser(HTMLParser):
                 self._select[3] = value
             if "selected" in a:
                 self._select[2].append(value)
+
+    def _owner(self, attrs: dict) -> dict | None:
+        """The form a control belongs to: its ``form="id"`` attribute, else the enclosing form."""
+        if attrs.get("form"):
+            for form in self.forms:
+                if form["attrs"].get("id") == attrs["form"]:
+                    return form
+        return self.forms[-1] if self.forms else None
 
     def handle_data(self, data):
         if self._textarea is not None:
