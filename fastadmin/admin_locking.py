@@ -476,7 +476,11 @@ class OptimisticLockingMixin:
         vf = version_field(self.model)
         using = router.db_for_write(self.model)
         with transaction.atomic(using=using):
-            queryset = self.get_queryset(request).filter(pk__in=pks).select_for_update(of=("self",))
+            # The rows the admin's queryset allows, locked with a plain query: FOR UPDATE would be
+            # refused on a get_queryset() with DISTINCT or aggregates.
+            allowed = self.get_queryset(request).filter(pk__in=pks).values("pk")
+            queryset = (self.model._base_manager.using(using).filter(pk__in=allowed)
+                        .select_for_update().order_by("pk"))
             formset = FormSet(request.POST, request.FILES, queryset=queryset)
             theirs = {
                 obj.pk: (snapshot(obj, fields), getattr(obj, vf.attname) if vf else None)

@@ -224,3 +224,21 @@ def test_bulk_action_with_f_expression_is_one_update(model, alice):
     assert {str(p) for p in model.objects.values_list("price", flat=True)} == {"11.00"}
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1 and '"price" = ("testapp_' in updates[0]
+
+
+def test_list_editable_with_a_distinct_annotated_get_queryset(alice, monkeypatch):
+    from django.db.models import Count
+
+    from fastadmin import site
+
+    model = MODELS[0]
+    admin = site.get_model_admin(model)
+    original = type(admin).get_queryset
+    monkeypatch.setattr(type(admin), "get_queryset",
+                        lambda self, request: original(self, request).annotate(n=Count("tags")).distinct())
+    rows = [make(model, name=f"row {i}") for i in range(2)]
+    fields = open_form(alice, changelist(model), "changelist-form")
+    response = post(alice, changelist(model), fields, _save="Save",
+                    **{f"form-{row_index(fields, rows[1].pk)}-city": "Bergen"})
+    assert response.status_code == 302
+    assert list(model.objects.order_by("pk").values_list("city", flat=True)) == ["Oslo", "Bergen"]
