@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from .admin_locking import OptimisticLockingMixin
 from .changelist import FastChangeList
 from .conf import fa_settings
 from .counting import EstimatedCounter
@@ -88,20 +89,6 @@ class FastAdminMixin:
             bounded.append(filterset_list_filter(self.filterset_class))
         return bounded
 
-    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
-        """The ``list_editable`` formset, able to take the page's rows as a list: a keyset page is
-        already fetched and ordered, re-querying it as a queryset would cost another query."""
-        formset = super().get_changelist_formset(request, **kwargs)
-
-        class PageRowsFormSet(formset):
-            def get_queryset(self):
-                if isinstance(self.queryset, list):
-                    return self.queryset
-                return super().get_queryset()
-
-        PageRowsFormSet.__name__ = formset.__name__
-        return PageRowsFormSet
-
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which
         costs more than the rest of the row together."""
@@ -152,7 +139,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(FastAdminMixin, admin.ModelAdmin):
+class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 

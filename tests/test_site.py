@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 import fastadmin
 from fastadmin.filters import BoundedAllValuesFieldListFilter, BoundedRelatedFieldListFilter
 from tests.conftest import analyze, fresh_items, make_items
-from tests.helpers import row_pks
+from tests.helpers import hidden_inputs, row_pks
 from tests.testapp.models import Category, Item, Note
 
 
@@ -36,9 +36,10 @@ def test_standard_views_work(admin_client, items):
     assert admin_client.get(f"/admin/testapp/item/{item.pk}/change/").status_code == 200
     assert admin_client.get("/admin/testapp/item/add/").status_code == 200
     assert admin_client.get(f"/admin/testapp/item/{item.pk}/history/").status_code == 200
-    assert admin_client.get(f"/admin/testapp/item/{item.pk}/delete/").status_code == 200
+    confirmation = admin_client.get(f"/admin/testapp/item/{item.pk}/delete/")
+    assert confirmation.status_code == 200
     assert admin_client.get("/admin/").status_code == 200
-    response = admin_client.post(f"/admin/testapp/item/{item.pk}/delete/", {"post": "yes"})
+    response = admin_client.post(f"/admin/testapp/item/{item.pk}/delete/", hidden_inputs(confirmation))
     assert response.status_code == 302
     assert not Item.objects.filter(pk=item.pk).exists()
 
@@ -87,9 +88,10 @@ def test_anonymous_is_redirected_to_login(client, items):
 
 
 def test_action_runs(admin_client, items):
-    active = [i.pk for i in items if i.active][:3]
-    response = admin_client.post("/admin/testapp/item/", {"action": "make_inactive", "_selected_action": active,
-                                                         "index": 0})
+    page = admin_client.get("/admin/testapp/item/")
+    active = [pk for pk in row_pks(page) if Item.objects.get(pk=pk).active][:3]
+    data = {**hidden_inputs(page), "action": "make_inactive", "_selected_action": active, "index": 0}
+    response = admin_client.post("/admin/testapp/item/", data)
     assert response.status_code == 302
     assert not Item.objects.filter(pk__in=active, active=True).exists()
 
@@ -190,9 +192,9 @@ def test_delete_selected_across_a_large_selection(admin_client, db):
 
 
 def test_delete_selected_small_selection_is_stock(admin_client, items):
-    pks = [items[0].pk, items[1].pk]
-    response = admin_client.post("/admin/testapp/item/", {"action": "delete_selected", "_selected_action": pks,
-                                                         "index": 0})
+    page = admin_client.get("/admin/testapp/item/")
+    data = {**hidden_inputs(page), "action": "delete_selected", "_selected_action": row_pks(page)[:2], "index": 0}
+    response = admin_client.post("/admin/testapp/item/", data)
     assert response.status_code == 200
     assert b"Are you sure" in response.content and b"Summary" in response.content
 
@@ -263,7 +265,7 @@ def test_list_editable_saves_from_a_keyset_page(admin_client, db):
     html = response.content.decode()
     assert 'name="form-0-name"' in html and 'name="form-TOTAL_FORMS" value="5"' in html
     shown = [int(pk) for pk in re.findall(r'name="form-\d+-id" value="(\d+)"', html)]
-    data = {"form-TOTAL_FORMS": "5", "form-INITIAL_FORMS": "5", "_save": "Save"}
+    data = {**hidden_inputs(response), "_save": "Save"}
     for i, pk in enumerate(shown):
         data[f"form-{i}-id"] = str(pk)
         data[f"form-{i}-name"] = f"renamed {pk}"

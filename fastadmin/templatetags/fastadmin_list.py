@@ -122,7 +122,11 @@ def _date_range(queryset, name: str, is_datetime: bool):
 
 
 def result_list(cl):
-    return stock_result_list(cl)
+    context = stock_result_list(cl)
+    page_token = getattr(cl.model_admin, "page_token_input", None)  # fastadmin.admin_locking
+    if page_token is not None:
+        context["result_hidden_fields"] = [*context["result_hidden_fields"], page_token(cl)]
+    return context
 
 
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
