@@ -22,6 +22,7 @@ inline row). See the README and ``tests/test_locking_admin.py::test_inline_rows_
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import json
@@ -602,13 +603,16 @@ class OptimisticLockingMixin:
             )
 
     # ------------------------------------------------------------------ actions
-    def get_actions(self, request: HttpRequest):
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location=None):
+        # Django 6.1 passes where the actions show (``action_location``) and returns ``Action``
+        # objects; 5.2 returns ``(func, name, description)`` tuples. Both are wrapped alike.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location)
         if not self.locking_enabled(request):
             return actions
-        return {
-            name: (self._guard_action(func), name_, desc) for name, (func, name_, desc) in actions.items()
-        }
+        return {name: _replace_func(action, self._guard_action) for name, action in actions.items()}
 
     def _guard_action(self, func: Callable) -> Callable:
         """Run ``func`` only on selected rows unchanged since the page was shown (STALE_SELECTION)."""
@@ -703,6 +707,14 @@ def _show_errors_only(self) -> bool:
     """``is_valid`` for the re-render after fastadmin found the list_editable formset invalid: stock
     then shows the errors and saves nothing (it must not save a formset fastadmin did not merge)."""
     return self.errors is None
+
+
+def _replace_func(action, wrap: Callable):
+    """``action`` with its callable wrapped, for a 5.2 tuple or a 6.1 ``Action`` dataclass."""
+    if dataclasses.is_dataclass(action):
+        return dataclasses.replace(action, func=wrap(action.func))
+    func, *rest = action
+    return (wrap(func), *rest)
 
 
 def _rows_get_queryset(self):
