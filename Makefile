@@ -15,6 +15,8 @@ REPEAT ?= 7
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
+# Extra pip requirements for the venv, e.g. EXTRA_PIP='Django~=6.0' (CI's Django 6 run; no shell metacharacters).
+EXTRA_PIP ?=
 
 PY     := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
@@ -27,7 +29,7 @@ $(PY):
 
 # Re-installs only when pyproject.toml changes (or the venv is new); otherwise a no-op.
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev]" $(EXTRA_PIP)
 	@touch $@
 
 install: $(STAMP)

@@ -6,19 +6,32 @@ every stock option keeps working, and changelists page by cursor and count by es
 
 from django.contrib.admin import action, display
 
+from . import cache
+from .admin_locking import OptimisticLockingMixin
+from .bulk import update_action, update_rows
+from .fields import VersionField
+from .locking import EditConflict, StaleVersion, save_versioned
 from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
 from .sites import FastAdminSite, site
 
 __all__ = [
+    "EditConflict",
     "FastAdminMixin",
     "FastAdminSite",
     "ModelAdmin",
+    "OptimisticLockingMixin",
     "StackedInline",
+    "StaleVersion",
     "TabularInline",
+    "VersionField",
     "action",
+    "cache",
     "display",
     "register",
+    "save_versioned",
     "site",
+    "update_action",
+    "update_rows",
 ]
 
 

@@ -77,7 +77,7 @@ class FastChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         model_admin = self.model_admin
         counter = model_admin.get_counter(request)
-        paginator = model_admin.get_paginator(request, self.queryset, self.list_per_page)
+        paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
         if self.show_all:
             raise BadParameter(
                 "“Show all” is not available on fastadmin changelists; use the page links.", param="all"

@@ -59,3 +59,119 @@ def check_database(app_configs=None, databases=None, **kwargs):
                 "rows and runs reads without a statement timeout.",
                 hint="Use PostgreSQL for tables with millions of rows.", id="fastadmin.W001"))
     return messages
+
+
+# --------------------------------------------------------------------------- locking and object cache
+STALE_SELECTION_CHOICES = ("refuse", "skip")
+
+
+@register(Tags.compatibility)
+def check_locking(app_configs=None, **kwargs):
+    """Settings of fastadmin.locking / fastadmin.cache, VersionField use, and cached admins."""
+    from django.apps import apps
+    from django.contrib.admin.sites import all_sites
+
+    from .conf import fa_settings
+    from .fields import VersionField
+
+    messages = []
+    user = getattr(settings, "FASTADMIN", {})
+    if not isinstance(user, dict):
+        return messages  # fastadmin.E001
+    if not isinstance(fa_settings.LOCKING, bool):
+        messages.append(
+            Error(
+                f"FASTADMIN['LOCKING'] must be True or False, not {fa_settings.LOCKING!r}.",
+                id="fastadmin.E201",
+            )
+        )
+    if fa_settings.STALE_SELECTION not in STALE_SELECTION_CHOICES:
+        messages.append(
+            Error(
+                f"FASTADMIN['STALE_SELECTION'] must be one of {STALE_SELECTION_CHOICES}, "
+                f"not {fa_settings.STALE_SELECTION!r}.",
+                hint="'refuse': run nothing if a selected row changed; 'skip': leave such rows out.",
+                id="fastadmin.E202",
+            )
+        )
+    alias = fa_settings.OBJECT_CACHE_ALIAS
+    if alias not in settings.CACHES:
+        messages.append(
+            Error(
+                f"FASTADMIN['OBJECT_CACHE_ALIAS'] names {alias!r}, which is not in CACHES.",
+                hint=f"Use one of: {', '.join(settings.CACHES)}.",
+                id="fastadmin.E203",
+            )
+        )
+    timeout = fa_settings.OBJECT_CACHE_TIMEOUT
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        messages.append(
+            Error(
+                f"FASTADMIN['OBJECT_CACHE_TIMEOUT'] must be a positive integer, not {timeout!r}.",
+                hint="Seconds; a finite lifetime bounds a missed invalidation.",
+                id="fastadmin.E204",
+            )
+        )
+    labels = fa_settings.OBJECT_CACHE_MODELS
+    if not isinstance(labels, list | tuple):
+        messages.append(
+            Error(
+                "FASTADMIN['OBJECT_CACHE_MODELS'] must be a list of model labels.",
+                hint="['shop.Customer']",
+                id="fastadmin.E205",
+            )
+        )
+        labels = []
+    known = {m._meta.label for m in apps.get_models()}
+    for label in labels:
+        if label not in known:
+            messages.append(
+                Warning(
+                    f"FASTADMIN['OBJECT_CACHE_MODELS'] names {label!r}, which is not an installed model.",
+                    hint="Use 'app_label.ModelName'.",
+                    id="fastadmin.W201",
+                )
+            )
+    for model in apps.get_models():
+        versions = [f.name for f in model._meta.concrete_fields if isinstance(f, VersionField)]
+        if len(versions) > 1:
+            messages.append(
+                Error(
+                    f"{model._meta.label} has {len(versions)} VersionFields: {', '.join(versions)}.",
+                    hint="A model needs exactly one row version.",
+                    id="fastadmin.E206",
+                )
+            )
+    cached = []
+    for site in all_sites:
+        for model, model_admin in site._registry.items():
+            wants = getattr(model_admin, "object_cache", None)
+            if wants is None:
+                wants = model._meta.label in labels
+            if not wants or not hasattr(model_admin, "uses_object_cache"):
+                continue
+            if not model_admin.uses_object_cache():
+                messages.append(
+                    Warning(
+                        f"{type(model_admin).__qualname__} overrides get_queryset(), so its change view "
+                        f"does not read {model._meta.label} through the object cache (the cache would "
+                        "bypass that filter).",
+                        hint="Remove the model from OBJECT_CACHE_MODELS or set object_cache = False.",
+                        obj=model_admin,
+                        id="fastadmin.W202",
+                    )
+                )
+            else:
+                cached.append(model._meta.label)
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if cached and backend.endswith(("LocMemCache", "DummyCache")):
+        messages.append(
+            Warning(
+                f"The object cache ({alias!r}) is {backend.rsplit('.', 1)[-1]}: each process has its own "
+                f"copy, so a save in one process does not invalidate {', '.join(sorted(set(cached)))} in "
+                "the others.",
+                hint="Use Redis (django-redis or django.core.cache.backends.redis.RedisCache) in production.",
+                id="fastadmin.W203",
+            )
+        )
+    return messages

@@ -39,6 +39,18 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_MAX_TERMS": 10,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
+    # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin; an admin can
+    # opt out with ``optimistic_locking = False``. See fastadmin/locking.py.
+    "LOCKING": True,
+    # An action on rows changed since the page was shown: "refuse" runs nothing and names the rows;
+    # "skip" runs the action on the unchanged rows only and names the skipped ones.
+    "STALE_SELECTION": "refuse",
+    # Cache alias (settings.CACHES) holding fastadmin.cache's pickled model instances.
+    "OBJECT_CACHE_ALIAS": "default",
+    # Seconds a cached instance lives; invalidation on save/delete normally removes it sooner.
+    "OBJECT_CACHE_TIMEOUT": 300,
+    # Model labels ("shop.Customer") whose admin change view (GET) reads the object through the cache.
+    "OBJECT_CACHE_MODELS": [],
 }
 
 

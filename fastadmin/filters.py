@@ -84,8 +84,11 @@ class BoundedAllValuesFieldListFilter(BoundedChoicesMixin, AllValuesFieldListFil
     def _common_values(self, queryset, field) -> list[Any] | None:
         limit = fa_settings.FILTER_MAX_CHOICES
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql" or "__" in self.field_path:
+        if connection.vendor != "postgresql":
             return None
+        # For a path across a relation (customer__city) these are the related table's statistics:
+        # its common values, which rows of this table may or may not reference; choosing one of
+        # them filters correctly either way.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT most_common_vals::text::text[], n_distinct FROM pg_stats"
@@ -147,6 +150,7 @@ def estimated_facets(spec: FacetsMixin, changelist) -> dict[str, int]:
     result = {}
     for name, aggregate in lookups.items():
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
+        condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
         result[name] = counter.estimate(queryset.order_by())
     return result

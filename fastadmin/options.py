@@ -26,12 +26,14 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from .admin_locking import OptimisticLockingMixin
 from .changelist import FastChangeList
 from .conf import fa_settings
 from .counting import EstimatedCounter
 from .exceptions import BadParameter
 from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
+from .pagination import CountlessPaginator
 from .search_index.admin import SearchAdminMixin
 
 
@@ -51,13 +53,18 @@ class FastAdminMixin:
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
         return FastChangeList
 
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        """Keyset paginator for this admin's rows; stock paginator for other lists it pages (the
-        object history view pages ``LogEntry`` rows with the ``Paginator`` API)."""
-        if queryset.model is not self.model:
-            return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+    def get_keyset_paginator(self, request: HttpRequest, queryset, per_page: int):
+        """The changelist's paginator: ``paginator_class`` or ``FASTADMIN["PAGINATOR"]``."""
         cls = self.paginator_class or import_string(fa_settings.PAGINATOR)
         return cls(queryset, per_page)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """Django-API paginators for the numbered lists the admin pages besides the changelist:
+        countless for this admin's own rows (the autocomplete endpoint), stock for others (the
+        history view pages ``LogEntry`` rows)."""
+        if queryset.model is self.model:
+            return CountlessPaginator(queryset, per_page, orphans, allow_empty_first_page)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
     def get_counter(self, request: HttpRequest) -> EstimatedCounter:
         cls = self.counter_class or import_string(fa_settings.COUNTER)
@@ -133,7 +140,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
+class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 

@@ -28,9 +28,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.core.paginator import Page as DjangoPage
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Expression, F, Field, Model, OrderBy, Q, QuerySet
+from django.utils import timezone
 
 from .conf import fa_settings
 from .exceptions import BadParameter, InvalidCursor
@@ -295,6 +300,8 @@ class KeysetPaginator:
                 raise ValidationError("empty")
             if isinstance(value, str) and "\x00" in value:
                 raise ValidationError("NUL")
+            if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
+                value = timezone.make_aware(value)  # a typed date means the user's own time zone
         except (ValidationError, ValueError, TypeError):
             raise BadParameter(
                 f"“{raw[:100]}” is not a valid value for {lead.field.verbose_name}.", param="seek"
@@ -325,3 +332,42 @@ class KeysetPaginator:
             is_last=not has_next,
             last_cursor=self.encode(BEFORE, None),
         )
+
+
+class CountlessPaginator(DjangoPaginator):
+    """Django's ``Paginator`` API without ``COUNT(*)``: a page reads ``per_page + 1`` rows and knows
+    from the extra one whether another page follows.
+
+    For the numbered lists the admin pages besides the changelist (the autocomplete endpoint of
+    ``autocomplete_fields``): their pages stay small, so ``OFFSET`` is cheap, but ``has_next()`` on
+    a stock page counts the whole table. ``count`` and ``num_pages`` still count when asked.
+    """
+
+    def page(self, number):
+        number = self.validate_number_without_count(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage("That page contains no results")
+        page = CountlessPage(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def validate_number_without_count(self, number) -> int:
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("That page number is not an integer") from None
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+
+class CountlessPage(DjangoPage):
+    more = False
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def has_other_pages(self) -> bool:
+        return self.more or self.number > 1

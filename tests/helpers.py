@@ -4,6 +4,7 @@ import html
 import re
 
 ROW_PK = re.compile(r'name="_selected_action" value="([^"]+)"')
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 REL_LINK = re.compile(r'<a rel="(first|prev|next|last)" href="([^"]*)"')
 
 
@@ -29,3 +30,8 @@ def walk(client, url: str, direction: str = "next", limit: int = 10_000) -> list
             return seen
         url = base + href
     raise AssertionError("walk did not end")
+
+
+def hidden_inputs(response) -> dict[str, str]:
+    """The hidden fields of a page's forms (CSRF aside, the test client does not enforce it)."""
+    return {name: html.unescape(value) for name, value in HIDDEN_INPUT.findall(response.content.decode())}

@@ -164,3 +164,9 @@ def test_seek_in_admin(admin_client, items):
     ranks = dict(Item.objects.values_list("pk", "rank"))
     assert ranks[row_pks(response)[0]] == 4
     assert "prev" in rel_links(response) and "first" in rel_links(response)
+
+
+def test_seek_on_datetime_uses_current_time_zone(items, recwarn):
+    page = KeysetPaginator(Item.objects.order_by("-created"), 5).page(seek="2025-01-01")
+    assert page.rows and all(r.created is None or r.created.year <= 2024 for r in page.rows)
+    assert not [w for w in recwarn if "naive datetime" in str(w.message)]

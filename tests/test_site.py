@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 import fastadmin
 from fastadmin.filters import BoundedAllValuesFieldListFilter, BoundedRelatedFieldListFilter
 from tests.conftest import analyze, fresh_items, make_items
-from tests.helpers import row_pks
+from tests.helpers import hidden_inputs, row_pks
 from tests.testapp.models import Category, Item, Note
 
 
@@ -36,9 +36,10 @@ def test_standard_views_work(admin_client, items):
     assert admin_client.get(f"/admin/testapp/item/{item.pk}/change/").status_code == 200
     assert admin_client.get("/admin/testapp/item/add/").status_code == 200
     assert admin_client.get(f"/admin/testapp/item/{item.pk}/history/").status_code == 200
-    assert admin_client.get(f"/admin/testapp/item/{item.pk}/delete/").status_code == 200
+    confirmation = admin_client.get(f"/admin/testapp/item/{item.pk}/delete/")
+    assert confirmation.status_code == 200
     assert admin_client.get("/admin/").status_code == 200
-    response = admin_client.post(f"/admin/testapp/item/{item.pk}/delete/", {"post": "yes"})
+    response = admin_client.post(f"/admin/testapp/item/{item.pk}/delete/", hidden_inputs(confirmation))
     assert response.status_code == 302
     assert not Item.objects.filter(pk=item.pk).exists()
 
@@ -87,9 +88,10 @@ def test_anonymous_is_redirected_to_login(client, items):
 
 
 def test_action_runs(admin_client, items):
-    active = [i.pk for i in items if i.active][:3]
-    response = admin_client.post("/admin/testapp/item/", {"action": "make_inactive", "_selected_action": active,
-                                                         "index": 0})
+    page = admin_client.get("/admin/testapp/item/")
+    active = [pk for pk in row_pks(page) if Item.objects.get(pk=pk).active][:3]
+    data = {**hidden_inputs(page), "action": "make_inactive", "_selected_action": active, "index": 0}
+    response = admin_client.post("/admin/testapp/item/", data)
     assert response.status_code == 302
     assert not Item.objects.filter(pk__in=active, active=True).exists()
 
@@ -190,9 +192,9 @@ def test_delete_selected_across_a_large_selection(admin_client, db):
 
 
 def test_delete_selected_small_selection_is_stock(admin_client, items):
-    pks = [items[0].pk, items[1].pk]
-    response = admin_client.post("/admin/testapp/item/", {"action": "delete_selected", "_selected_action": pks,
-                                                         "index": 0})
+    page = admin_client.get("/admin/testapp/item/")
+    data = {**hidden_inputs(page), "action": "delete_selected", "_selected_action": row_pks(page)[:2], "index": 0}
+    response = admin_client.post("/admin/testapp/item/", data)
     assert response.status_code == 200
     assert b"Are you sure" in response.content and b"Summary" in response.content
 
@@ -225,6 +227,7 @@ def test_filterset_bad_value_is_400(admin_client, items):
 
 
 @pytest.mark.parametrize("query", ["?o=abc", "?o=99", "?p=zz", "?kind__exact=%00", "?rank__gte=x", "?q=%00",
+                                   "?_popup=1&_to_field=id", "?all=",
                                    "?created__year=abc", "?seek=%00", "?_count=exact&o=2"])
 def test_odd_parameters_never_500(admin_client, items, query):
     response = admin_client.get("/admin/testapp/item/" + query)
@@ -253,3 +256,34 @@ def test_system_checks_report_misconfiguration(settings):
     assert ids == {"fastadmin.E002", "fastadmin.E003", "fastadmin.E005"}
     settings.FASTADMIN = {}
     assert check_settings() == []
+
+
+def test_list_editable_saves_from_a_keyset_page(admin_client, db):
+    cats = [Category.objects.create(name=f"c{i}") for i in range(7)]
+    response = admin_client.get("/admin/testapp/category/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="form-0-name"' in html and 'name="form-TOTAL_FORMS" value="5"' in html
+    shown = [int(pk) for pk in re.findall(r'name="form-\d+-id" value="(\d+)"', html)]
+    data = {**hidden_inputs(response), "_save": "Save"}
+    for i, pk in enumerate(shown):
+        data[f"form-{i}-id"] = str(pk)
+        data[f"form-{i}-name"] = f"renamed {pk}"
+    response = admin_client.post("/admin/testapp/category/", data)
+    assert response.status_code == 302, response.content[:2000]
+    assert {c.name for c in Category.objects.filter(pk__in=shown)} == {f"renamed {pk}" for pk in shown}
+    assert Category.objects.filter(name__startswith="c").count() == len(cats) - 5
+
+
+def test_autocomplete_pages_without_count(admin_client, db):
+    Category.objects.bulk_create([Category(name=f"cat {i:03d}") for i in range(45)])
+    url = "/admin/autocomplete/?app_label=testapp&model_name=item&field_name=category&term=cat"
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    body = response.json()
+    assert len(body["results"]) == 20 and body["pagination"]["more"] is True
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    last = admin_client.get(url + "&page=3").json()
+    assert len(last["results"]) == 5 and last["pagination"]["more"] is False
+    assert admin_client.get(url + "&page=9").status_code == 404

@@ -93,5 +93,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # fastadmin: every key is optional (defaults in fastadmin/conf.py); the demo keeps the defaults
 # except where an environment variable says otherwise.
 FASTADMIN: dict = {}
+if os.environ.get("REDIS_URL"):
+    # Customers are read far more often than written: their change view reads through the object
+    # cache (fastadmin.cache; keys follow the schema, invalidated on commit). Needs a shared cache.
+    FASTADMIN["OBJECT_CACHE_MODELS"] = ["shop.Customer"]
 if os.environ.get("FASTADMIN_STATEMENT_TIMEOUT_MS"):
     FASTADMIN["STATEMENT_TIMEOUT_MS"] = int(os.environ["FASTADMIN_STATEMENT_TIMEOUT_MS"])

@@ -12,7 +12,6 @@ from django.contrib.admin.templatetags.admin_list import (
 from django.contrib.admin.templatetags.admin_list import (
     result_list as stock_result_list,
 )
-from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, SEARCH_VAR
 from django.db import models
@@ -24,11 +23,25 @@ register = template.Library()
 
 
 def _inclusion(name: str, func, template_name: str, takes_context: bool = False):
-    def tag(parser, token):
-        return InclusionAdminNode(parser, token, func=func, template_name=template_name,
-                                  takes_context=takes_context)
+    """An inclusion tag whose template can be overridden per model and per app, like the admin's own
+    (``admin/<app>/<model>/<name>``, ``admin/<app>/<name>``, ``admin/<name>``), built on public
+    template API only (the admin's ``InclusionAdminNode`` changed signature in Django 6)."""
 
-    register.tag(name=name)(tag)
+    @register.simple_tag(name=name, takes_context=True)
+    def tag(context, *args):
+        opts = context["opts"]
+        template = context.template.engine.select_template([
+            f"admin/{opts.app_label}/{opts.model_name}/{template_name}",
+            f"admin/{opts.app_label}/{template_name}",
+            f"admin/{template_name}",
+        ])
+        data = func(context, *args) if takes_context else func(*args)
+        new_context = context.new(data.flatten() if hasattr(data, "flatten") else data)
+        if context.get("csrf_token") is not None:
+            new_context["csrf_token"] = context["csrf_token"]
+        return template.render(new_context)
+
+    return tag
 
 
 def pagination(cl):
@@ -109,7 +122,11 @@ def _date_range(queryset, name: str, is_datetime: bool):
 
 
 def result_list(cl):
-    return stock_result_list(cl)
+    context = stock_result_list(cl)
+    page_token = getattr(cl.model_admin, "page_token_input", None)  # fastadmin.admin_locking
+    if page_token is not None:
+        context["result_hidden_fields"] = [*context["result_hidden_fields"], page_token(cl)]
+    return context
 
 
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")

@@ -59,6 +59,7 @@ class ItemFilterSet(django_filters.FilterSet):
 @fastadmin.register(Item)
 class ItemAdmin(ItemOptions, fastadmin.ModelAdmin):
     filterset_class = ItemFilterSet
+    autocomplete_fields = ["category"]
 
 
 @admin.register(Item, site=stock_site)
@@ -66,8 +67,15 @@ class StockItemAdmin(ItemOptions, admin.ModelAdmin):
     pass
 
 
-fastadmin.site.register(Category)
-stock_site.register(Category)
+class CategoryOptions:
+    list_display = ["id", "name"]
+    list_editable = ["name"]
+    search_fields = ["name"]  # also makes Category an autocomplete target
+    list_per_page = 5
+
+
+fastadmin.site.register(Category, type("CategoryAdmin", (CategoryOptions, fastadmin.ModelAdmin), {}))
+stock_site.register(Category, type("StockCategoryAdmin", (CategoryOptions, admin.ModelAdmin), {}))
 
 
 # Registered on django.contrib.admin.site only: fastadmin.site must serve it as well.
@@ -75,3 +83,49 @@ stock_site.register(Category)
 class NoteAdmin(admin.ModelAdmin):
     list_display = ["item", "text"]
     raw_id_fields = ["item"]
+
+
+# ------------------------------------------------------------------ optimistic locking (test_locking_*)
+from django.db.models import F  # noqa: E402
+
+from fastadmin import update_action  # noqa: E402
+
+from .models import Gadget, Part, Ticket  # noqa: E402
+
+
+class EditableOptions:
+    list_display = ["name", "status", "city", "price"]
+    list_editable = ["status", "city", "price"]
+    ordering = ["pk"]
+    list_per_page = 100
+    actions = [update_action("Mark won", status="won"), update_action("Raise price", price=F("price") + 1)]
+
+
+class PartInline(fastadmin.TabularInline):
+    model = Part
+    extra = 0
+
+
+class StockPartInline(admin.TabularInline):
+    model = Part
+    extra = 0
+
+
+@fastadmin.register(Gadget)
+class GadgetAdmin(EditableOptions, fastadmin.ModelAdmin):
+    inlines = [PartInline]
+
+
+@fastadmin.register(Ticket)
+class TicketAdmin(EditableOptions, fastadmin.ModelAdmin):
+    pass
+
+
+@admin.register(Gadget, site=stock_site)
+class StockGadgetAdmin(EditableOptions, admin.ModelAdmin):
+    inlines = [StockPartInline]
+
+
+@admin.register(Ticket, site=stock_site)
+class StockTicketAdmin(EditableOptions, admin.ModelAdmin):
+    pass

@@ -1,5 +1,7 @@
 from django.db import models
 
+from fastadmin.fields import VersionField
+
 
 class Category(models.Model):
     name = models.CharField(max_length=50)
@@ -42,3 +44,47 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+class EditableFields(models.Model):
+    """The columns the locking tests edit concurrently (status/city: the issue's example)."""
+
+    STATUSES = [("new", "New"), ("open", "Open"), ("won", "Won"), ("lost", "Lost")]
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=20, choices=STATUSES, default="new")
+    city = models.CharField(max_length=100, blank=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL)
+    tags = models.ManyToManyField(Category, blank=True, related_name="+")
+    # Free text the stress test appends markers to (one editor's change must never vanish).
+    notes = models.TextField(blank=True)
+    memo = models.TextField(blank=True)
+    log = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gadget(EditableFields):
+    """Versionless: conflicts are found by comparing the shown values with the row under FOR UPDATE."""
+
+
+class Ticket(EditableFields):
+    """Versioned: conflicts are found by ``UPDATE ... WHERE version = %s``."""
+
+    version = VersionField()
+
+
+class Part(models.Model):
+    """An inline of Gadget (inline rows are not merged: see test_locking_admin)."""
+
+    gadget = models.ForeignKey(Gadget, on_delete=models.CASCADE)
+    label = models.CharField(max_length=50)
+    qty = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.label
