@@ -168,8 +168,8 @@ def temp_migrations(tmp_path):
     package = tmp_path / "fa_tmp_testapp_migrations"
     package.mkdir()
     source = Path(importlib.import_module("tests.testapp.migrations").__file__).parent
-    shutil.copy(source / "__init__.py", package / "__init__.py")
-    shutil.copy(source / "0001_initial.py", package / "0001_initial.py")
+    for migration in source.glob("*.py"):
+        shutil.copy(migration, package / migration.name)
     sys.path.insert(0, str(tmp_path))
     try:
         with override_settings(MIGRATION_MODULES={"testapp": "fa_tmp_testapp_migrations"}):
@@ -180,24 +180,27 @@ def temp_migrations(tmp_path):
             del sys.modules[name]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases="__all__")  # makemigrations reads every alias
 def test_generated_migration_applies_and_reverses(temp_migrations, clean_indexes):
     out = StringIO()
+    existing = sorted(p.name for p in temp_migrations.glob("0*.py"))
     call_command("fastadmin_indexes", "--migration", "testapp", stdout=out)
-    path = temp_migrations / "0002_fastadmin_indexes.py"
+    (path,) = [p for p in temp_migrations.glob("0*_fastadmin_indexes.py")]
+    latest = existing[-1].removesuffix(".py")
     source = path.read_text()
+    assert f"('testapp', '{latest}')" in source  # depends on the app's latest migration
     assert "atomic = False" in source
     assert "TrigramExtension(" in source and "AddIndexConcurrently(" in source
     assert "SeparateDatabaseAndState" in source and "gin_trgm_ops" in source
     importlib.invalidate_caches()
 
-    call_command("migrate", "testapp", "0002", stdout=StringIO())
+    call_command("migrate", "testapp", path.stem, stdout=StringIO())
     assert "fa_testapp_item_name_trgm" in fastadmin_index_names()
     assert [s for s in status(build_plan([fastadmin.site.get_model_admin(Item)])) if s.missing] == []
     # The indexes live in the database only: makemigrations sees nothing to undo.
     call_command("makemigrations", "testapp", "--check", "--dry-run", stdout=StringIO())
 
-    call_command("migrate", "testapp", "0001", stdout=StringIO())
+    call_command("migrate", "testapp", latest, stdout=StringIO())
     assert "fa_testapp_item_name_trgm" not in fastadmin_index_names()
 
 
