@@ -103,3 +103,17 @@ def test_checks_for_search_backend_and_limits(temp_registration):
     temp_registration(search_fields=["name"], search_backend="no.such.Backend")
     with override_settings(FASTADMIN={"SEARCH_BACKEND": "builtins.dict", "SEARCH_MAX_TERMS": 0}):
         assert ids(check_search()) == ["fastadmin.E102", "fastadmin.E102", "fastadmin.E104"]
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"])
+def test_sqlite_falls_back_to_django_search_for_real():
+    from tests.testapp.models import Item
+
+    Item.objects.using("sqlite").bulk_create(
+        [Item(name="Anne Marie", kind="a"), Item(name="anne", kind="b"), Item(name="Bob", kind="c")]
+    )
+    item_admin = fastadmin.site.get_model_admin(Item)
+    queryset = Item.objects.using("sqlite").order_by("pk")
+    result = backends.TrigramSearchBackend(item_admin).search(RequestFactory().get("/"), queryset, "ANNE")
+    assert [i.name for i in result.queryset] == ["Anne Marie", "anne"]
+    assert "LIKE" in str(result.queryset.query) and "ANY(ARRAY" not in str(result.queryset.query)
