@@ -36,10 +36,11 @@ def check_search(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {}) or {}
     messages = _backend_errors(user.get("SEARCH_BACKEND", DEFAULTS["SEARCH_BACKEND"]),
                                "FASTADMIN['SEARCH_BACKEND']")
-    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS"):
+    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT"):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            messages.append(Error(f"FASTADMIN[{key!r}] must be a positive integer, not {value!r}.",
+        minimum = 0 if key == "SEARCH_PROBE_LIMIT" else 1
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
                                   id="fastadmin.E104"))
     has_postgres_app = "django.contrib.postgres" in settings.INSTALLED_APPS
     for model_admin in fastadmin_model_admins():

@@ -59,13 +59,14 @@ def big(db):
     analyze(Customer)
 
 
-def page_query(client, url):
-    """The changelist's page query (the one with LIMIT), and the response."""
+def search_queries(client, url, table="shop_customer"):
+    """The response, the search probe (``SELECT pk ... LIMIT 1001``, unordered) and the page query."""
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
-    selects = [q["sql"] for q in captured.captured_queries
-               if q["sql"].startswith('SELECT "shop_customer"') and "LIMIT" in q["sql"]]
-    return response, selects[0]
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith(f'SELECT "{table}"')]
+    probes = [sql for sql in selects if sql.endswith("LIMIT 1001")]
+    pages = [sql for sql in selects if "ORDER BY" in sql and "LIMIT" in sql and not sql.endswith("LIMIT 1001")]
+    return response, (probes[0] if probes else None), pages[0]
 
 
 def explain(sql: str, params=None) -> str:
@@ -84,71 +85,95 @@ def index_names(plan_json: str) -> list[str]:
     return re.findall(r'"Index Name": "([^"]+)"', plan_json)
 
 
-def test_search_sql_is_the_indexed_expression(admin_client, big):
-    response, sql = page_query(admin_client, "/admin/shop/customer/?q=quorra")
-    assert response.status_code == 200
-    assert 'UPPER(("shop_customer"."name")::text) LIKE UPPER(' in sql or \
-        'UPPER("shop_customer"."name"::text) LIKE UPPER(' in sql
-    assert "::varchar" not in sql
+def where(sql: str) -> str:
+    return sql.split(" WHERE ", 1)[1].split(" ORDER BY ")[0]
 
 
-def test_rare_term_uses_the_trigram_index(admin_client, big):
-    response, sql = page_query(admin_client, "/admin/shop/customer/?q=quorra")
-    assert [c.name for c in response.context["cl"].result_list] == ["Zyxwvut Quorra"]
-    plan = explain(sql)
-    assert "Seq Scan" not in node_types(plan)
-    assert "Bitmap Index Scan" in node_types(plan)
-    assert {"fa_shop_customer_name_trgm", "fa_shop_customer_email_trgm",
-            "fa_shop_customer_phone_trgm"} <= set(index_names(plan))
-
-
-def test_multi_word_search_uses_the_trigram_index(admin_client, big):
-    response, sql = page_query(admin_client, "/admin/shop/customer/?q=zyxwvut+quorra")
-    assert len(response.context["cl"].result_list) == 1
-    plan = explain(sql)
-    assert "Seq Scan" not in node_types(plan)
-    assert "fa_shop_customer_name_trgm" in index_names(plan)
-
-
-def test_namespaced_search_uses_only_that_fields_index(admin_client, big):
-    response, sql = page_query(admin_client, "/admin/shop/customer/?q=email:quorra@")
-    assert len(response.context["cl"].result_list) == 1
-    assert '"shop_customer"."name"' not in sql.split("WHERE")[1].split("ORDER BY")[0]
-    plan = explain(sql)
-    assert "Seq Scan" not in node_types(plan)
-    assert "fa_shop_customer_email_trgm" in index_names(plan)
-
-
-def test_pk_lookup_uses_the_primary_key(admin_client, big):
-    target = Customer.objects.get(name="Zyxwvut Quorra")
-    response, sql = page_query(admin_client, f"/admin/shop/customer/?q=id:{target.pk}")
-    assert row_pks(response) == [target.pk]
-    assert f'"shop_customer"."id" = {target.pk}' in sql  # typed: no id::varchar cast
-    assert "::varchar" not in sql and "::text" not in sql.split("WHERE")[1].split("ORDER BY")[0]
-    plan = explain(sql)
+def assert_page_reads_the_found_keys(page: str) -> None:
+    """A rare term's page filters on the keys the probe found: sized exactly, read by primary key."""
+    assert '"shop_customer"."id" = ANY(' in where(page) and "LIKE" not in page
+    plan = explain(page)
     assert "Seq Scan" not in node_types(plan)
     assert "shop_customer_pkey" in index_names(plan)
 
 
+def test_search_sql_is_the_indexed_expression(admin_client, big):
+    response, probe, _ = search_queries(admin_client, "/admin/shop/customer/?q=quorra")
+    assert response.status_code == 200
+    assert 'UPPER("shop_customer"."name"::text) LIKE UPPER(' in probe
+    assert "::varchar" not in probe and "ORDER BY" not in probe
+
+
+def test_rare_term_uses_the_trigram_index(admin_client, big):
+    response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=quorra")
+    assert [c.name for c in response.context["cl"].result_list] == ["Zyxwvut Quorra"]
+    plan = explain(probe)
+    assert "Seq Scan" not in node_types(plan)
+    assert "Bitmap Index Scan" in node_types(plan)
+    assert {"fa_shop_customer_name_trgm", "fa_shop_customer_email_trgm",
+            "fa_shop_customer_phone_trgm"} <= set(index_names(plan))
+    assert_page_reads_the_found_keys(page)
+
+
+def test_term_matching_nothing_reads_no_table(admin_client, big):
+    """The case a sort-index walk gets worst (PostgreSQL estimates thousands of matches for none)."""
+    response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=qqqzzzxxx")
+    assert response.status_code == 200 and row_pks(response) == []
+    assert "Seq Scan" not in node_types(explain(probe))
+    assert "'{}'" in page  # pk = ANY('{}'): nothing to read
+
+
+def test_multi_word_search_uses_the_trigram_index(admin_client, big):
+    response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=zyxwvut+quorra")
+    assert len(response.context["cl"].result_list) == 1
+    plan = explain(probe)
+    assert "Seq Scan" not in node_types(plan)
+    assert "fa_shop_customer_name_trgm" in index_names(plan)
+    assert_page_reads_the_found_keys(page)
+
+
+def test_namespaced_search_uses_only_that_fields_index(admin_client, big):
+    response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=email:quorra@")
+    assert len(response.context["cl"].result_list) == 1
+    assert '"shop_customer"."name"' not in where(probe)
+    plan = explain(probe)
+    assert "Seq Scan" not in node_types(plan)
+    assert "fa_shop_customer_email_trgm" in index_names(plan)
+    assert_page_reads_the_found_keys(page)
+
+
+def test_pk_lookup_uses_the_primary_key(admin_client, big):
+    target = Customer.objects.get(name="Zyxwvut Quorra")
+    response, probe, page = search_queries(admin_client, f"/admin/shop/customer/?q=id:{target.pk}")
+    assert row_pks(response) == [target.pk]
+    assert where(probe) == f'"shop_customer"."id" = {target.pk} LIMIT 1001'  # typed: no id::varchar cast
+    plan = explain(probe)
+    assert "Seq Scan" not in node_types(plan)
+    assert "shop_customer_pkey" in index_names(plan)
+    assert_page_reads_the_found_keys(page)
+
+
 def test_short_term_does_not_seq_scan(admin_client, big):
-    response, sql = page_query(admin_client, "/admin/shop/customer/?q=zq")
+    response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=zq")
     assert response.status_code == 200
     assert [c.name for c in response.context["cl"].result_list] == ["Zq Short"]
-    assert "LIKE UPPER('zq%')" in sql.replace('"', "'") or "zq%" in sql
-    plan = explain(sql)
+    assert "LIKE UPPER('zq%')" in probe
+    plan = explain(probe)
     assert "Seq Scan" not in node_types(plan)
     # The prefix pattern yields trigrams, so the index returns only candidate rows, not all of them.
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + probe)
         analyzed = cursor.fetchone()[0]
     analyzed = json.dumps(analyzed if not isinstance(analyzed, str) else json.loads(analyzed))
     removed = [int(n) for n in re.findall(r'"Rows Removed by Index Recheck": (\d+)', analyzed)]
     assert sum(removed) < 100, removed
+    assert_page_reads_the_found_keys(page)
     assert "matched at the start" in response.content.decode()  # the notice tells the user
 
 
 def test_exact_text_field_uses_its_upper_btree(big, rf):
     """``=email`` compiles to UPPER(email::text) = UPPER('x'), which the plan's btree serves."""
+    from django.test.utils import CaptureQueriesContext
     from fastadmin.search_index.backends import TrigramSearchBackend
 
     import fastadmin
@@ -157,19 +182,24 @@ def test_exact_text_field_uses_its_upper_btree(big, rf):
         Customer, fastadmin.site)
     create_plan_indexes([exact_admin])
     analyze(Customer)
-    request = rf.get("/")
-    result = TrigramSearchBackend(exact_admin).search(
-        request, Customer.objects.order_by("name", "id"), "QUORRA@grid.test")
+    with CaptureQueriesContext(connection) as captured:
+        result = TrigramSearchBackend(exact_admin).search(
+            rf.get("/"), Customer.objects.order_by("name", "id"), "QUORRA@grid.test")
     assert [c.name for c in result.queryset] == ["Zyxwvut Quorra"]
-    sql, params = result.queryset.all()[:101].query.sql_with_params()
-    plan = explain(sql, params)
+    (probe,) = [q["sql"] for q in captured.captured_queries if q["sql"].endswith("LIMIT 1001")]
+    assert "UPPER(\"shop_customer\".\"email\"::text) = UPPER('QUORRA@grid.test')" in probe
+    plan = explain(probe)
     assert "Seq Scan" not in node_types(plan)
     assert "fa_shop_customer_email_upper" in index_names(plan)
 
 
-def test_common_term_pages_through_keyset_and_estimates(admin_client, big):
-    response = admin_client.get("/admin/shop/customer/?q=smith")
+def test_common_term_keeps_the_keyset_plan_and_pages(admin_client, big):
+    """More matches than the probe collects: the page query carries the search filter itself, so the
+    planner can walk the (name, id) index and stop after one page."""
+    response, _, page = search_queries(admin_client, "/admin/shop/customer/?q=smith")
     assert response.status_code == 200
+    assert "LIKE" in where(page) and "= ANY(" not in where(page)
+    assert page.endswith("LIMIT 101") and "OFFSET" not in page
     cl = response.context["cl"]
     assert len(cl.result_list) == CustomerAdmin.list_per_page
     assert all("Smith" in c.name for c in cl.result_list)
@@ -177,6 +207,13 @@ def test_common_term_pages_through_keyset_and_estimates(admin_client, big):
     second = admin_client.get("/admin/shop/customer/" + cl.next_url)
     assert second.status_code == 200
     assert not {c.pk for c in cl.result_list} & {c.pk for c in second.context["cl"].result_list}
+
+
+def test_probe_can_be_turned_off(admin_client, big):
+    with override_settings(FASTADMIN={"SEARCH_PROBE_LIMIT": 0}):
+        response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=quorra")
+    assert probe is None and "LIKE" in where(page)
+    assert [c.name for c in response.context["cl"].result_list] == ["Zyxwvut Quorra"]
 
 
 def test_help_text_lists_the_namespaces(admin_client, db):
@@ -224,9 +261,9 @@ def test_related_search_has_no_duplicates_and_no_distinct(admin_client, db):
         response = admin_client.get("/admin/shop/order/", {"q": "quorra"})
     assert response.status_code == 200
     assert len(row_pks(response)) == 3
-    page = [q["sql"] for q in captured.captured_queries
-            if q["sql"].startswith('SELECT "shop_order"') and "LIMIT" in q["sql"]]
-    assert page and "= ANY(ARRAY(SELECT" in page[0] and "DISTINCT" not in page[0]
+    probe = [q["sql"] for q in captured.captured_queries
+             if q["sql"].startswith('SELECT "shop_order"') and q["sql"].endswith("LIMIT 1001")]
+    assert probe and "= ANY(ARRAY(SELECT" in probe[0] and "DISTINCT" not in probe[0]
 
 
 def test_too_slow_search_is_a_503_that_suggests_narrowing(admin_client, db, monkeypatch):
