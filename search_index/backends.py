@@ -137,8 +137,9 @@ class TrigramSearchBackend(SearchBackend):
     ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
     three letters or digits has no trigram and would read the whole index, so it is matched as a
     prefix instead (and the user is told). A path through a relation is matched in a subquery on the
-    related rows (``pk = ANY(ARRAY(...))``), so rows are never duplicated and the OR over fields
-    stays index-served. With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
+    related rows (``customer_id = ANY(ARRAY(...))``), so rows are never duplicated and the OR over
+    fields stays index-served. Rare terms are resolved to their primary keys first (see
+    :meth:`_narrow`). With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
     ordered by trigram similarity unless the user sorts by a column.
     """
 
