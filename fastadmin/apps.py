@@ -23,3 +23,4 @@ class FastAdminConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
+        from .search_index import checks as search_checks  # noqa: F401 - and search's

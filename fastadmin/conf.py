@@ -31,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "FILTER_MAX_CHOICES": 100,
     # How many objects the delete confirmation of a large selection previews.
     "DELETE_PREVIEW_LIMIT": 20,
+    # Search backend used by every fastadmin.ModelAdmin that does not set ``search_backend``
+    # (fastadmin.search_index.backends.DjangoSearchBackend is stock admin search, unchanged).
+    "SEARCH_BACKEND": "fastadmin.search_index.backends.TrigramSearchBackend",
+    # Longest search (characters) and most words accepted; longer input gets a 400 page saying so.
+    "SEARCH_MAX_LENGTH": 200,
+    "SEARCH_MAX_TERMS": 10,
+    # A search first collects up to this many matching primary keys (unordered, index-served); if
+    # that is all of them the page filters on those keys. 0 turns the probe off. See backends._narrow.
+    "SEARCH_PROBE_LIMIT": 1_000,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
     # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin; an admin can

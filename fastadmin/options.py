@@ -34,6 +34,7 @@ from .exceptions import BadParameter
 from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
 from .pagination import CountlessPaginator
+from .search_index.admin import SearchAdminMixin
 
 
 class FastAdminMixin:
@@ -139,7 +140,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, admin.ModelAdmin):
+class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 

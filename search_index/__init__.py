@@ -1,1 +1,1 @@
-"""Admin search backends, installed as ``fastadmin.search_index``."""
+"""Admin search backends, query parsing and the index plan, installed as ``fastadmin.search_index``."""

@@ -1,0 +1,70 @@
+"""The ModelAdmin side of search: ``get_search_results`` delegates to a search backend strategy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import QuerySet, Value
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from fastadmin.conf import fa_settings
+from fastadmin.exceptions import BadParameter
+
+from .backends import SearchBackend
+
+
+class SearchAdminMixin:
+    """Hands the search box to ``search_backend`` (default ``FASTADMIN["SEARCH_BACKEND"]``).
+
+    Only the changelist shows the backend's notices and its 400 page for unsearchable input; other
+    callers of ``get_search_results`` (the autocomplete view) get an empty result instead.
+    """
+
+    #: Search backend class or dotted path; None means ``FASTADMIN["SEARCH_BACKEND"]``.
+    search_backend: type[SearchBackend] | str | None = None
+    #: Order search results by trigram similarity unless the user sorts by a column (costs a sort
+    #: of every match: fine for rare terms, a timeout for terms matching millions of rows).
+    search_relevance: bool = False
+
+    def get_search_backend(self, request: HttpRequest | None = None) -> SearchBackend:
+        backend = self.search_backend or fa_settings.SEARCH_BACKEND
+        cls = import_string(backend) if isinstance(backend, str) else backend
+        return cls(self)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        if not search_term or not self.get_search_fields(request):
+            return queryset, False
+        in_changelist = _is_changelist(request, self)
+        try:
+            result = self.get_search_backend(request).search(request, queryset, search_term)
+        except BadParameter:
+            if in_changelist:
+                raise
+            return queryset.filter(Value(False)), False
+        if result.notice and in_changelist:
+            messages.info(request, result.notice, fail_silently=True)
+        return result.queryset, result.may_have_duplicates
+
+    @property
+    def search_help_text(self) -> str | None:  # type: ignore[override]
+        """Stock's help line under the search box, listing the namespaces (a subclass attribute wins)."""
+        if not self.search_fields:
+            return None
+        names = self.get_search_backend().namespaces()
+        if not names:
+            return None
+        example = names[0]
+        return (
+            f"Search one field with {', '.join(n + ':' for n in names)} — e.g. {example}:value, "
+            f'{example}:^start, {example}:"two words". Words must all match.'
+        )
+
+
+def _is_changelist(request: Any, model_admin: Any) -> bool:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return True  # called directly (tests, custom views): behave like the changelist
+    opts = model_admin.model._meta
+    return match.url_name == f"{opts.app_label}_{opts.model_name}_changelist"

@@ -1,0 +1,380 @@
+"""Search backends: how a ModelAdmin turns the search box into a filtered queryset.
+
+Contract of a search backend (see :class:`SearchBackend`)::
+
+    backend = BackendClass(model_admin)
+    result = backend.search(request, queryset, term)  # SearchResult(queryset, may_have_duplicates, notice)
+    backend.namespaces(request)                        # -> ["name", "email", ..., "id"]
+
+``queryset`` arrives filtered and ordered by the changelist; the backend narrows it (and may put a
+relevance key first in its ordering) and never evaluates it: paging and counting stay with the
+paginator and the counter. Input that cannot be searched raises
+:class:`~fastadmin.exceptions.BadParameter` with a message for the person who typed it.
+
+* :class:`DjangoSearchBackend` — stock ``get_search_results``, unchanged (any database).
+* :class:`TrigramSearchBackend` — PostgreSQL: SQL shaped for the index plan
+  (:mod:`fastadmin.search_index.plan`), namespaces, guarded short terms; falls back to Django's own
+  search on other databases.
+
+A Meilisearch sidecar implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
+from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery, Value
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.functions import Greatest
+from django.http import HttpRequest
+
+from fastadmin.conf import fa_settings
+from fastadmin.exceptions import BadParameter
+from fastadmin.guards import is_postgresql, stage
+
+from . import fields as search_fields_module
+from .fields import LOOKUP, SearchField, forward_relation
+from .plan import has_trigram_extension
+from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+#: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
+TRIGRAM_MIN = 3
+
+
+@dataclass
+class SearchResult:
+    """What a search did: the narrowed queryset, whether rows may repeat, and a note for the user."""
+
+    queryset: QuerySet
+    may_have_duplicates: bool = False
+    notice: str | None = None
+
+
+@dataclass
+class _Compiled:
+    condition: Q | None  # None: the term can match no row
+    served: bool  # every branch of the OR can be answered from an index
+    notice: str | None = None
+
+
+class SearchBackend:
+    """Base class: holds the ModelAdmin, lists namespaces. Subclasses implement :meth:`search`."""
+
+    def __init__(self, model_admin: ModelAdmin) -> None:
+        self.model_admin = model_admin
+        self.model = model_admin.model
+
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        raise NotImplementedError
+
+    def namespaces(self, request: HttpRequest | None = None) -> list[str]:
+        """The ``field:`` prefixes this backend understands, in the order to show them."""
+        return []
+
+    def search_field_specs(self, request: HttpRequest | None) -> list[str]:
+        if request is None:
+            return [str(spec) for spec in self.model_admin.search_fields or ()]
+        return [str(spec) for spec in self.model_admin.get_search_fields(request) or ()]
+
+
+class DjangoSearchBackend(SearchBackend):
+    """Django's own admin search, exactly (every database; no namespaces, no index awareness)."""
+
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        from django.contrib.admin import ModelAdmin
+
+        queryset, duplicates = ModelAdmin.get_search_results(self.model_admin, request, queryset, term)
+        return SearchResult(queryset, duplicates)
+
+
+class AnyOfSubquery(Lookup):
+    """``lhs = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the outer condition
+    stays an index condition that a BitmapOr can combine with the other fields' trigram scans
+    (``IN (subquery)`` would be a hashed filter, forcing a scan of the outer table)."""
+
+    lookup_name = "fa_any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs_sql} = ANY(ARRAY{rhs_sql})", (*lhs_params, *rhs_params)
+
+
+class AnyOfArray(Lookup):
+    """``lhs = ANY(%s)`` with one array parameter: compact for many keys, and never an
+    ``EmptyResultSet`` for none (``pk__in=[]`` raises it where the counter compiles the query)."""
+
+    lookup_name = "fa_any_array"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
+
+
+class TrigramSearchBackend(SearchBackend):
+    """PostgreSQL search served by trigram GIN indexes on ``UPPER(column::text)``.
+
+    Each term becomes Django's own lookup for the field's mode, which compiles on PostgreSQL to the
+    expression the index plan indexes:
+
+    =============  ==========================================  =====================================
+    mode           SQL                                         index (plan)
+    =============  ==========================================  =====================================
+    contains       ``UPPER(col::text) LIKE UPPER('%t%')``      GIN ``(UPPER(col::text) gin_trgm_ops)``
+    ``^`` prefix   ``UPPER(col::text) LIKE UPPER('t%')``       the same trigram index
+    ``=`` text     ``UPPER(col::text) = UPPER('t')``           btree ``(UPPER(col::text))``
+    ``=`` other    ``col = 123`` (typed, no cast)              btree on ``col`` (pk, unique, FK)
+    ``@``          Django's ``search`` lookup                  (full text; not planned)
+    =============  ==========================================  =====================================
+
+    ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
+    three letters or digits has no trigram and would read the whole index, so it is matched as a
+    prefix instead (and the user is told). A path through a relation is matched in a subquery on the
+    related rows (``customer_id = ANY(ARRAY(...))``), so rows are never duplicated and the OR over
+    fields stays index-served. Rare terms are resolved to their primary keys first (see
+    :meth:`_narrow`). With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
+    ordered by trigram similarity unless the user sorts by a column.
+    """
+
+    def __init__(self, model_admin: ModelAdmin, relevance: bool | None = None) -> None:
+        super().__init__(model_admin)
+        if relevance is None:
+            relevance = bool(getattr(model_admin, "search_relevance", False))
+        self.relevance = relevance
+
+    # ------------------------------------------------------------------ namespaces
+    def fields(self, request: HttpRequest | None) -> list[SearchField]:
+        return [search_fields_module.resolve(self.model, spec) for spec in self.search_field_specs(request)]
+
+    def pk_namespaces(self) -> list[str]:
+        pk = self.model._meta.pk
+        return list(dict.fromkeys([pk.name, pk.attname, "pk"]))
+
+    def namespaces(self, request: HttpRequest | None = None) -> list[str]:
+        names = []
+        for spec in self.search_field_specs(request):
+            try:
+                names.append(search_fields_module.resolve(self.model, spec).namespace)
+            except FieldDoesNotExist:
+                continue  # fastadmin.E103; the help line must not break the changelist over it
+        return list(dict.fromkeys([*names, self.model._meta.pk.name]))
+
+    # ------------------------------------------------------------------ search
+    def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
+        if not is_postgresql(queryset.db):
+            return DjangoSearchBackend(self.model_admin).search(request, queryset, term)
+        fields = self.fields(request)
+        terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
+        if not terms:
+            return SearchResult(queryset)
+        # Stock semantics whenever one term can drive an index scan: the others are then cheap filters
+        # on its few rows. Otherwise short terms are matched as prefixes, which the index serves.
+        compiled = [self._compile(item, fields, prefix_short=False) for item in terms]
+        if not any(c.served for c in compiled):
+            compiled = [self._compile(item, fields, prefix_short=True) for item in terms]
+        if not any(c.served for c in compiled):
+            shortest = min(terms, key=lambda t: longest_word(t.value))
+            raise BadParameter(
+                f"“{shortest.value}” is too short to search for: a search needs a word with at least one "
+                f"letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact search "
+                f"such as {self.namespaces()[0]}:=value.",
+                param=SEARCH_PARAM,
+            )
+        notices = [c.notice for c in compiled if c.notice]
+        notice = " ".join(notices) or None
+        if any(c.condition is None for c in compiled):
+            # e.g. "abc" against integer "=" fields only. WHERE false, not .none(): the counter and
+            # paginator compile the query, and an EmptyResultSet would escape from them.
+            return SearchResult(queryset.filter(Value(False)), False, notice)
+        queryset = self._narrow(queryset, [c.condition for c in compiled])
+        if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
+            queryset = self._by_relevance(queryset, terms, fields)
+        return SearchResult(queryset, False, notice)
+
+    def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> QuerySet:
+        """The search filter, or — for a term matching at most ``SEARCH_PROBE_LIMIT`` rows — the
+        matching primary keys themselves.
+
+        The planner estimates ``LIKE '%term%'`` poorly (about 18,000 of 10M rows for a term matching
+        none), and with ``ORDER BY sort key LIMIT n`` a mid-sized estimate makes it walk the sort
+        index backwards hoping to meet n matches soon — reading the whole table when there are none.
+        An unordered ``SELECT pk ... LIMIT probe + 1`` has no sort index to walk: it reads the trigram
+        indexes (rare terms) or stops after a short scan (common ones). When it finds at most
+        ``probe`` rows the page filters on ``pk = ANY(those keys)``, which the planner sizes exactly;
+        otherwise the term is common and the sort-index walk that the filter gets is the fast plan.
+        """
+        limit = fa_settings.SEARCH_PROBE_LIMIT
+        narrowed = queryset.filter(*conditions)
+        if not limit:
+            return narrowed
+        if _planner_share(narrowed) >= COMMON_SHARE:
+            # The planner expects a large share of the table: walking the sort index meets a page of
+            # matches soon, and a probe would only scan rows to learn what the estimate already says.
+            return narrowed
+        with stage("searching"):
+            keys = list(narrowed.order_by().values_list("pk", flat=True)[: limit + 1])
+        if len(keys) > limit:
+            return narrowed
+        return queryset.filter(AnyOfArray(F("pk"), keys))
+
+    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool) -> _Compiled:
+        """One term as an OR over its fields; ``served`` when every branch can use an index."""
+        if term.namespace is not None:
+            chosen = [f for f in fields if f.namespace == term.namespace]
+            if not chosen:
+                if term.namespace in self.pk_namespaces():
+                    return _Compiled(self._pk(term), served=True)
+                names = self.namespaces()
+                raise BadParameter(
+                    f"“{term.namespace}:” is not a field you can search here. "
+                    f"Search one field with {', '.join(n + ':' for n in names)} "
+                    f"(e.g. {names[0]}:something); to search for text containing a colon, "
+                    f'put it in quotes: "{term.namespace}:{term.value}".',
+                    param=SEARCH_PARAM,
+                )
+        else:
+            chosen = fields
+        run = longest_word(term.value)
+        parts: list[Q] = []
+        prefixed: list[str] = []
+        served = True
+        for field in chosen:
+            mode = term.mode or field.mode
+            indexed = True
+            if mode == CONTAINS and run < TRIGRAM_MIN:
+                if prefix_short and run > 0:
+                    mode = STARTSWITH
+                    prefixed.append(field.namespace)
+                else:
+                    indexed = False
+            elif mode == STARTSWITH and run == 0:
+                indexed = False
+            condition = self._condition(field, mode, term.value)
+            if condition is None:
+                continue  # the value cannot be one of this field's (a word for an integer): no match here
+            served = served and indexed
+            parts.append(self._through_relation(field, mode, term.value, condition))
+        notice = None
+        if prefixed:
+            notice = (
+                f"“{term.value}” has fewer than {TRIGRAM_MIN} letters or digits in a row, so it was matched "
+                f"at the start of {', '.join(prefixed)} only; type {TRIGRAM_MIN} or more to find it anywhere."
+            )
+        if not parts:
+            if term.namespace is not None:
+                raise BadParameter(
+                    f"“{term.value}” is not a valid {self._describe(chosen[0].field)} for {term.namespace}:.",
+                    param=SEARCH_PARAM,
+                )
+            return _Compiled(None, served=True)
+        return _Compiled(Q.create(parts, connector=Q.OR), served=served, notice=notice)
+
+    def _condition(self, field: SearchField, mode: str, value: str, path: str | None = None) -> Q | None:
+        path = path or field.path
+        if field.mode == LOOKUP and mode == LOOKUP:
+            return Q(**{f"{path}__{field.lookup}": value})
+        if mode == EXACT:
+            if field.is_text or field.field is None:
+                return Q(**{f"{path}__iexact": value})
+            parsed = _to_python(field.field, value)
+            return None if parsed is None else Q(**{f"{path}__exact": parsed})
+        if mode == STARTSWITH:
+            return Q(**{f"{path}__istartswith": value})
+        if mode == FULLTEXT:
+            return Q(**{f"{path}__search": value})
+        return Q(**{f"{path}__icontains": value})
+
+    def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q) -> Q:
+        """A condition on a related row as ``col = ANY(ARRAY(subquery))`` (see :class:`AnyOfSubquery`).
+
+        Through a foreign key the subquery reads the related table alone (``customer_id = ANY(ids of
+        matching customers)``, served by the FK's index); through reverse and many-to-many relations it
+        collects this model's primary keys. Either way no row is repeated, so no DISTINCT is needed.
+        """
+        if not field.related:
+            return condition
+        first, _, rest = field.path.partition(LOOKUP_SEP)
+        relation = forward_relation(self.model, first)
+        if relation is not None:
+            inner_condition = self._condition(field, mode, value, path=rest)
+            if inner_condition is not None:
+                inner = relation.related_model._base_manager.filter(inner_condition).order_by()
+                return Q(AnyOfSubquery(F(relation.name), Subquery(inner.values(relation.target_field.name))))
+        inner = self.model._base_manager.filter(condition).order_by().values("pk")
+        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
+
+    def _pk(self, term: Term) -> Q:
+        pk = self.model._meta.pk
+        value = _to_python(pk, term.value)
+        if value is None:
+            raise BadParameter(
+                f"“{term.value}” is not a valid {self._describe(pk)} for {term.namespace}:; "
+                f"{term.namespace}: takes one {self._describe(pk)} exactly, e.g. {term.namespace}:123.",
+                param=SEARCH_PARAM,
+            )
+        return Q(pk=value)
+
+    @staticmethod
+    def _describe(field: Field | None) -> str:
+        if field is None:
+            return "value"
+        if field.primary_key:
+            return "ID" if field.get_internal_type() != "UUIDField" else "UUID"
+        return str(field.description % field.__dict__).lower() if field.description else "value"
+
+    def _by_relevance(self, queryset: QuerySet, terms: list[Term], fields: list[SearchField]) -> QuerySet:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        scores: list[Any] = []
+        for term in terms:
+            for field in fields:
+                if field.related or not field.is_text or field.mode in (EXACT, FULLTEXT, LOOKUP):
+                    continue
+                if term.namespace in (None, field.namespace):
+                    scores.append(TrigramSimilarity(field.path, term.value))
+        if not scores:
+            return queryset
+        score = scores[0] if len(scores) == 1 else Greatest(*scores)
+        return queryset.order_by(score.desc(), *queryset.query.order_by)
+
+
+#: A search the planner expects to match at least this share of the table skips the probe. No-match
+#: and rare terms are estimated around 0.1-0.2% (pg_trgm-less LIKE statistics); common ones at several %.
+COMMON_SHARE = 0.01
+
+
+def _planner_share(queryset: QuerySet) -> float:
+    """Rows the planner expects ``queryset`` to return, as a share of its table (0 when unknown)."""
+    connection = connections[queryset.db]
+    sql, params = queryset.order_by().values("pk").query.get_compiler(using=queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                       [connection.ops.quote_name(queryset.model._meta.db_table)])
+        row = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    table_rows = row[0] if row else 0
+    if not table_rows or table_rows <= 0:
+        return 0.0
+    return float(plan[0]["Plan"]["Plan Rows"]) / float(table_rows)
+
+
+def _to_python(field: Field, value: str) -> Any:
+    """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
+    try:
+        parsed = field.to_python(value.strip())
+        if parsed is not None:
+            field.run_validators(parsed)  # integer ranges of the database (an id beyond bigint)
+        return parsed
+    except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
+        return None

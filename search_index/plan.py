@@ -1,0 +1,378 @@
+"""The index plan: every index fastadmin's changelists need to answer in milliseconds, and which exist.
+
+For each fastadmin ModelAdmin:
+
+* each ``search_fields`` entry needs an index on the exact expression the trigram backend emits —
+  a trigram GIN on ``UPPER(col::text)`` for contains and ``^`` fields, a btree on
+  ``UPPER(col::text)`` for ``=`` text fields, a btree on the column for ``=`` on other types;
+* the default ordering and each sortable ``list_display`` column need a btree on
+  ``(column, ..., pk)`` in the directions of the keyset paginator's ``ORDER BY`` (a backward scan
+  serves the reverse order, so ``-created`` needs ``(created, id)``).
+
+Sort keys through a relation (``customer__name``) or on expressions cannot be served by one
+table's index and are reported as such, not planned.
+
+An existing index counts when it is valid, not partial, of the right access method and operator
+class, and its leading key columns are the expected expressions (compared as
+``pg_get_indexdef`` prints them, minus quoting, casts to text and parentheses). A unique btree on a
+prefix of a sort key counts too: it already orders the rows completely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.admin.sites import all_sites
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connections, models
+from django.db.models import OrderBy
+from django.db.models.functions import Cast, Collate, Upper
+from django.db.models.indexes import IndexExpression
+
+from .fields import LOOKUP, forward_relation, resolve
+from .query import CONTAINS, EXACT, FULLTEXT, STARTSWITH
+
+# What django.contrib.postgres does in its ready(): without it OpClass is not lifted out of the
+# expression's parentheses and the index SQL is invalid. fastadmin must not require that app.
+IndexExpression.register_wrappers(OrderBy, OpClass, Collate)
+
+TRIGRAM = "trigram"
+BTREE = "btree"
+TRIGRAM_OPCLASSES = {"gin_trgm_ops", "gist_trgm_ops"}
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key column: a normalised expression (``name``, ``upper(name)``) and its direction."""
+
+    expression: str
+    descending: bool = False
+
+
+@dataclass
+class IndexNeed:
+    """One index the admins need on ``model``'s table, and why (one reason per admin and field)."""
+
+    model: type[models.Model]
+    kind: str  # TRIGRAM or BTREE
+    keys: tuple[Key, ...]
+    index: models.Index  # what to create (named, so re-runs and migrations agree)
+    reasons: list[tuple[Any, str]] = field(default_factory=list)  # (model_admin, "search field 'name'")
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def identity(self) -> tuple:
+        return (self.table, self.kind, self.keys)
+
+    def describe(self) -> str:
+        cols = ", ".join(k.expression + (" DESC" if k.descending else "") for k in self.keys)
+        return f"{self.kind} ({cols}) on {self.table}"
+
+    def sql(self, using: str = "default") -> str:
+        connection = connections[using]
+        editor = connection.schema_editor(collect_sql=True, atomic=False)
+        return str(self.index.create_sql(self.model, editor, concurrently=True)) + ";"
+
+
+@dataclass
+class ExistingIndex:
+    name: str
+    method: str
+    valid: bool
+    unique: bool
+    partial: bool
+    keys: tuple[Key, ...]
+    opclasses: tuple[str, ...]
+
+
+@dataclass
+class Skipped:
+    """A sort the plan cannot serve with an index on one table, with the reason."""
+
+    model_admin: Any
+    what: str
+    reason: str
+
+
+# ---------------------------------------------------------------------------------------------- naming
+def normalise(expression: str) -> str:
+    """``upper((name)::text)`` / ``UPPER(("name")::text)`` -> ``upper(name)``: comparable spellings."""
+    text = expression.lower().replace('"', "").replace(" ", "")
+    for cast in ("::charactervarying", "::text", "::varchar"):
+        text = text.replace(cast, "")
+    stripped = text.replace("(", "").replace(")", "")
+    if stripped.startswith("upper"):
+        return f"upper({stripped[len('upper'):]})"
+    return stripped
+
+
+def index_name(table: str, columns: list[str], suffix: str) -> str:
+    """``fa_<table>_<cols>_<suffix>``, at most 63 characters (PostgreSQL's limit), stable across runs."""
+    name = "_".join(["fa", table, *columns, suffix]).lower()
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[:54]}_{digest}"
+
+
+# ---------------------------------------------------------------------------------------------- needs
+def _upper_text(field_name: str) -> Upper:
+    return Upper(Cast(field_name, output_field=models.TextField()))
+
+
+def trigram_need(model: type[models.Model], model_field: models.Field) -> IndexNeed:
+    name = index_name(model._meta.db_table, [model_field.column], "trgm")
+    index = GinIndex(OpClass(_upper_text(model_field.name), name="gin_trgm_ops"), name=name)
+    return IndexNeed(model, TRIGRAM, (Key(f"upper({model_field.column})"),), index)
+
+
+def upper_btree_need(model: type[models.Model], model_field: models.Field) -> IndexNeed:
+    name = index_name(model._meta.db_table, [model_field.column], "upper")
+    index = models.Index(_upper_text(model_field.name), name=name)
+    return IndexNeed(model, BTREE, (Key(f"upper({model_field.column})"),), index)
+
+
+def btree_need(model: type[models.Model], fields: list[tuple[models.Field, bool]]) -> IndexNeed:
+    """A btree on ``fields`` (field, descending), flipped so the first key is ascending."""
+    if fields and fields[0][1]:
+        fields = [(f, not desc) for f, desc in fields]
+    columns = [f.column for f, _ in fields]
+    name = index_name(model._meta.db_table, columns, "key")
+    index = models.Index(fields=[("-" if desc else "") + f.name for f, desc in fields], name=name)
+    return IndexNeed(model, BTREE, tuple(Key(f.column.lower(), desc) for f, desc in fields), index)
+
+
+def search_needs(model_admin: Any) -> list[IndexNeed]:
+    needs = []
+    for spec in model_admin.search_fields or ():
+        try:
+            search_field = resolve(model_admin.model, str(spec))
+        except FieldDoesNotExist:
+            continue  # reported by check fastadmin.E103
+        target = search_field.field
+        if search_field.mode in (LOOKUP, FULLTEXT) or search_field.column is None or target is None:
+            continue
+        owner = target.model
+        if search_field.mode in (CONTAINS, STARTSWITH):
+            need = trigram_need(owner, target)
+        elif search_field.mode == EXACT and search_field.is_text:
+            need = upper_btree_need(owner, target)
+        else:
+            need = btree_need(owner, [(target, False)])
+        need.reasons.append((model_admin, f"search field {str(spec)!r}"))
+        needs.append(need)
+        if search_field.related:
+            # The backend matches the related rows first, then this table by its foreign key column.
+            relation = forward_relation(model_admin.model, search_field.path.split("__")[0])
+            if relation is not None:
+                fk_need = btree_need(model_admin.model, [(relation, False)])
+                fk_need.reasons.append((model_admin, f"search field {str(spec)!r} (the foreign key)"))
+                needs.append(fk_need)
+    return needs
+
+
+def _local_field(model: type[models.Model], name: str) -> models.Field | None:
+    if name == "pk":
+        return model._meta.pk
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
+        return None
+    return model_field
+
+
+def _ordering_need(model_admin: Any, ordering: list[Any], what: str) -> IndexNeed | Skipped | None:
+    """The btree the keyset paginator needs for ``ordering`` (pk appended in the last key's direction)."""
+    model = model_admin.model
+    pk = model._meta.pk
+    fields: list[tuple[models.Field, bool]] = []
+    for item in ordering:
+        if not isinstance(item, str):
+            return Skipped(model_admin, what, "sorts by an expression")
+        if item == "?":
+            continue
+        descending = item.startswith("-")
+        name = item.lstrip("-+")
+        model_field = _local_field(model, name)
+        if model_field is None:
+            return Skipped(model_admin, what, f"sorts through a relation or a non-column ({name!r})")
+        if model_field.primary_key:
+            break
+        fields.append((model_field, descending))
+    if not fields:
+        return None  # the primary key's own index serves it
+    fields.append((pk, fields[-1][1]))
+    need = btree_need(model, fields)
+    need.reasons.append((model_admin, what))
+    return need
+
+
+def _sortable_columns(model_admin: Any) -> list[tuple[str, str]]:
+    """(list_display name, ordering field) for each column the changelist lets the user sort by."""
+    out = []
+    sortable_by = model_admin.sortable_by
+    for name in model_admin.list_display or ():
+        if not isinstance(name, str) or name == "action_checkbox":
+            continue
+        if sortable_by is not None and name not in sortable_by:
+            continue
+        try:
+            out.append((name, model_admin.model._meta.get_field(name).name))
+            continue
+        except FieldDoesNotExist:
+            pass
+        attr = getattr(model_admin, name, None) or getattr(model_admin.model, name, None)
+        if isinstance(attr, property):
+            attr = attr.fget
+        order_field = getattr(attr, "admin_order_field", None)
+        if order_field is not None:
+            out.append((name, order_field))
+    return out
+
+
+def sort_needs(model_admin: Any) -> tuple[list[IndexNeed], list[Skipped]]:
+    needs, skipped = [], []
+    default = list(model_admin.ordering or model_admin.model._meta.ordering or [])
+    candidates: list[tuple[list[Any], str]] = [(default, f"default ordering {default!r}")] if default else []
+    for name, order_field in _sortable_columns(model_admin):
+        candidates.append(([order_field], f"sortable column {name!r}"))
+    for ordering, what in candidates:
+        result = _ordering_need(model_admin, ordering, what)
+        if isinstance(result, Skipped):
+            skipped.append(result)
+        elif result is not None:
+            needs.append(result)
+    return needs, skipped
+
+
+def fastadmin_model_admins() -> list[Any]:
+    """Every fastadmin ModelAdmin registered on any admin site (stock ModelAdmins are left alone)."""
+    from fastadmin.options import FastAdminMixin
+
+    seen, out = set(), []
+    for site in all_sites:
+        for model_admin in site._registry.values():
+            if isinstance(model_admin, FastAdminMixin) and id(model_admin) not in seen:
+                seen.add(id(model_admin))
+                out.append(model_admin)
+    return out
+
+
+@dataclass
+class Plan:
+    needs: list[IndexNeed]
+    skipped: list[Skipped]
+
+    def for_app(self, app_label: str) -> list[IndexNeed]:
+        return [n for n in self.needs if n.model._meta.app_label == app_label]
+
+    @property
+    def needs_trigram(self) -> bool:
+        return any(n.kind == TRIGRAM for n in self.needs)
+
+
+def build_plan(model_admins: list[Any] | None = None) -> Plan:
+    """The deduplicated needs of ``model_admins`` (default: every fastadmin ModelAdmin)."""
+    merged: dict[tuple, IndexNeed] = {}
+    skipped: list[Skipped] = []
+    for model_admin in fastadmin_model_admins() if model_admins is None else model_admins:
+        sorted_needs, sorted_skipped = sort_needs(model_admin)
+        skipped += sorted_skipped
+        for need in [*search_needs(model_admin), *sorted_needs]:
+            if need.identity in merged:
+                merged[need.identity].reasons += need.reasons
+            else:
+                merged[need.identity] = need
+    return Plan(list(merged.values()), skipped)
+
+
+# ---------------------------------------------------------------------------------------------- database
+INDEXES_SQL = """
+SELECT c.relname, am.amname, i.indisvalid, i.indisunique, i.indpred IS NOT NULL,
+       array(SELECT pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       array(SELECT (i.indoption[k - 1] & 1) = 1 FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       array(SELECT o.opcname FROM generate_series(1, i.indnkeyatts) k
+             JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k)
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_am am ON am.oid = c.relam
+WHERE t.oid = to_regclass(%s)
+"""
+
+
+def existing_indexes(table: str, using: str = "default") -> list[ExistingIndex]:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(INDEXES_SQL, [connection.ops.quote_name(table)])
+        rows = cursor.fetchall()
+    out = []
+    for name, method, valid, unique, partial, exprs, descs, opclasses in rows:
+        keys = tuple(Key(normalise(e), bool(d)) for e, d in zip(exprs, descs, strict=True))
+        out.append(ExistingIndex(name, method, valid, unique, partial, keys, tuple(opclasses)))
+    return out
+
+
+def serves(index: ExistingIndex, need: IndexNeed) -> bool:
+    """Whether a valid ``index`` answers the queries ``need`` stands for (validity checked apart)."""
+    if index.partial:
+        return False
+    if need.kind == TRIGRAM:
+        if index.method not in ("gin", "gist"):
+            return False
+        wanted = need.keys[0].expression
+        return any(k.expression == wanted and op in TRIGRAM_OPCLASSES
+                   for k, op in zip(index.keys, index.opclasses, strict=True))
+    if index.method != "btree":
+        return False
+    wanted_keys = need.keys
+    have = index.keys[: len(wanted_keys)]
+    if len(have) < len(wanted_keys):
+        # A unique index on a prefix already orders rows completely (the rest are tie-breakers).
+        if not index.unique or not have:
+            return False
+        wanted_keys = wanted_keys[: len(have)]
+    if [k.expression for k in have] != [k.expression for k in wanted_keys]:
+        return False
+    same = all(a.descending == b.descending for a, b in zip(have, wanted_keys, strict=True))
+    flipped = all(a.descending != b.descending for a, b in zip(have, wanted_keys, strict=True))
+    return same or flipped or len(wanted_keys) == 1
+
+
+@dataclass
+class Status:
+    need: IndexNeed
+    present: ExistingIndex | None  # a valid index serving the need
+    invalid: list[ExistingIndex]  # invalid indexes that would serve it (interrupted builds)
+
+    @property
+    def missing(self) -> bool:
+        return self.present is None
+
+
+def status(plan: Plan, using: str = "default") -> list[Status]:
+    cache: dict[str, list[ExistingIndex]] = {}
+    out = []
+    for need in plan.needs:
+        if need.table not in cache:
+            cache[need.table] = existing_indexes(need.table, using)
+        indexes = cache[need.table]
+        present = next((i for i in indexes if i.valid and serves(i, need)), None)
+        invalid = [i for i in indexes if not i.valid and (serves(i, need) or i.name == need.index.name)]
+        out.append(Status(need, present, invalid))
+    return out
+
+
+def has_trigram_extension(using: str = "default") -> bool:
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        return cursor.fetchone() is not None

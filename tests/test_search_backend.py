@@ -1,0 +1,197 @@
+"""The trigram backend returns what stock admin search returns, on real PostgreSQL, and says so
+clearly when it cannot search (never a 500).
+
+Case and accent rules (the same as stock, because both compare ``UPPER(col::text)``): matching is
+case-insensitive (``MÜLLER`` finds ``Müller`` where the database's ctype knows the letter) and
+accent-sensitive (``muller`` does not find ``Müller``).
+"""
+
+import pytest
+from django.contrib import admin
+from django.test import RequestFactory
+from fastadmin.search_index.backends import DjangoSearchBackend, TrigramSearchBackend
+from shop.models import Customer, Order
+
+from fastadmin.exceptions import BadParameter
+
+NAMES = [
+    ("Anne Marie Smith", "anne.marie@example.com", "+919876543210"),
+    ("Anne-Marie Jones", "amj@example.org", "+14155550100"),
+    ("Marie Anne", "marie@corp.test", "+919812345678"),
+    ("Jürgen Müller", "juergen@example.de", "+4930123456"),
+    ("JÜRGEN MÜLLER", "jm2@example.de", "+4930123457"),
+    ("Zoë Ölund", "zoe@example.se", ""),
+    ("Priya Sharma", "priya@example.in", "+919900000001"),
+    ("Sean O'Brien", "obrien@example.ie", "+35312345"),
+    ("100% Cotton Ltd", "cotton_100@example.com", "555-0100"),
+    ("Under_Score Inc", "under_score@example.com", "555-0101"),
+    ("Back\\Slash Co", "back\\slash@example.com", "555-0102"),
+    ("王小明", "wang@example.cn", "+8613800000000"),
+    ("Ольга Петрова", "olga@example.ru", "+79001234567"),
+    ("Party 🎉 People", "party@example.com", "555-0103"),
+    ("Al", "al@example.com", "555-0104"),
+    ("Bo Li", "bo@example.com", "555-0105"),
+]
+
+
+@pytest.fixture
+def customers(db):
+    return Customer.objects.bulk_create(
+        Customer(name=n, email=e, phone=p, city="X") for n, e, p in NAMES
+    )
+
+
+class CustomerSearch(admin.ModelAdmin):
+    search_fields = ["name", "email", "phone"]
+
+
+def request(q=""):
+    r = RequestFactory().get("/admin/shop/customer/", {"q": q} if q else {})
+    r.resolver_match = None
+    return r
+
+
+def ours(search_fields, term, model=Customer):
+    model_admin = type("A", (admin.ModelAdmin,), {"search_fields": search_fields})(model, admin.site)
+    qs = model.objects.order_by("pk")
+    result = TrigramSearchBackend(model_admin).search(request(term), qs, term)
+    return sorted(result.queryset.values_list("pk", flat=True)), result
+
+
+def stock(search_fields, term, model=Customer):
+    model_admin = type("A", (admin.ModelAdmin,), {"search_fields": search_fields})(model, admin.site)
+    qs = DjangoSearchBackend(model_admin).search(request(term), model.objects.order_by("pk"), term).queryset
+    return sorted(set(qs.values_list("pk", flat=True)))
+
+
+SAME_AS_STOCK = [
+    # (search_fields, our query, stock search_fields, stock query)
+    (["name", "email", "phone"], "anne", None, None),
+    (["name", "email", "phone"], "ANNE marie", None, None),  # multi-word AND, case
+    (["name", "email", "phone"], '"anne marie"', None, None),  # a phrase
+    (["name", "email", "phone"], "'marie anne'", None, None),
+    (["name", "email", "phone"], "müller", None, None),  # case-insensitive beyond ASCII
+    (["name", "email", "phone"], "muller", None, None),  # accent-sensitive, like stock: nothing
+    (["name", "email", "phone"], "100%", None, None),  # % is a literal
+    (["name", "email", "phone"], "nder_s", None, None),  # _ is a literal
+    (["name", "email", "phone"], "der_sco", None, None),
+    (["name", "email", "phone"], "back\\sla", None, None),  # backslash is a literal
+    (["name", "email", "phone"], "o'brien", None, None),
+    (["name", "email", "phone"], "王小明", None, None),
+    (["name", "email", "phone"], "ольга", None, None),
+    (["name", "email", "phone"], "party 🎉", None, None),
+    (["name", "email", "phone"], "9198", None, None),
+    (["name", "email", "phone"], "'; DROP TABLE shop_customer; --", None, None),
+    (["name", "email", "phone"], "example.com ann", None, None),
+    (["^name", "email"], "anne", None, None),  # ^ starts-with
+    (["^name", "email"], "mar", None, None),
+    (["=email", "name"], "PRIYA@example.in", None, None),  # = exact, case-insensitive
+    (["=email", "name"], "priya", None, None),
+    (["name", "email", "phone"], "email:priya@", ["email"], "priya@"),  # namespaced
+    (["name", "email", "phone"], "email:example.de", ["email"], "example.de"),
+    (["name", "email", "phone"], "phone:^+9198", ["^phone"], "+9198"),
+    (["name", "email", "phone"], 'name:"anne marie"', ["name"], '"anne marie"'),
+    (["name", "email", "phone"], "name:anne smith", None, "name:anne smith"),  # namespace binds one word
+    (["name", "email", "phone"], "email:=AMJ@example.org", ["=email"], "amj@example.org"),
+]
+
+
+@pytest.mark.parametrize("fields,query,stock_fields,stock_query", SAME_AS_STOCK)
+def test_results_equal_stock_icontains_semantics(customers, fields, query, stock_fields, stock_query):
+    got, result = ours(fields, query)
+    if stock_query == "name:anne smith":
+        expected = sorted(set(stock(["name"], "anne")) & set(stock(fields, "smith")))
+    else:
+        expected = stock(stock_fields or fields, stock_query or query)
+    assert got == expected
+    assert result.notice is None
+
+
+def test_expected_matches_are_meaningful(customers):
+    """Guard against a comparison of two empty sets: the reference finds what it should."""
+    names = dict(Customer.objects.values_list("pk", "name"))
+    found = {names[pk] for pk in ours(["name", "email", "phone"], "müller")[0]}
+    assert found == {"Jürgen Müller", "JÜRGEN MÜLLER"}
+    assert {names[pk] for pk in ours(["name", "email", "phone"], "100%")[0]} == {"100% Cotton Ltd"}
+    assert ours(["name", "email", "phone"], "muller")[0] == []
+    assert {names[pk] for pk in ours(["name", "email", "phone"], "ANNE marie")[0]} == {
+        "Anne Marie Smith", "Anne-Marie Jones", "Marie Anne"}
+
+
+def test_related_field_matches_stock_without_duplicates(customers):
+    anne = Customer.objects.get(name="Anne Marie Smith")
+    priya = Customer.objects.get(name="Priya Sharma")
+    for i, c in enumerate([anne, anne, priya]):
+        Order.objects.create(customer=c, number=f"ORD-{i:05d}", total=1)
+    for term in ["anne", "ORD-0000", "priya@", "ord smith"]:
+        got, _ = ours(["number", "customer__name", "customer__email"], term, model=Order)
+        assert got == stock(["number", "customer__name", "customer__email"], term, model=Order), term
+    assert len(ours(["number", "customer__name"], "anne", model=Order)[0]) == 2
+
+
+def test_short_term_is_matched_as_prefix_with_a_notice(customers):
+    got, result = ours(["name", "email", "phone"], "al")
+    assert got == stock(["^name", "^email", "^phone"], "al")
+    assert got  # "Al", al@example.com
+    assert "fewer than 3" in result.notice and "start of name, email, phone" in result.notice
+
+
+def test_pk_namespace_is_typed_exact(customers):
+    target = customers[3]
+    got, _ = ours(["name"], f"id:{target.pk}")
+    assert got == [target.pk]
+    assert ours(["name"], f"pk:{target.pk}")[0] == [target.pk]
+    with pytest.raises(BadParameter, match="not a valid ID"):
+        ours(["name"], "id:99999999999999999999999")  # beyond bigint
+    with pytest.raises(BadParameter, match="not a valid ID"):
+        ours(["name"], "id:12abc")
+
+
+def test_exact_numeric_field_skips_values_of_the_wrong_type(customers):
+    target = customers[0]
+    assert ours(["=id", "name"], str(target.pk))[0] == [target.pk]
+    assert ours(["=id", "name"], "anne")[0] == stock(["name"], "anne")
+    assert ours(["=id"], "anne")[0] == []  # stock: UPPER(id::text) = 'ANNE' finds nothing either
+
+
+@pytest.mark.parametrize("query,message", [
+    ("bogus:x", "not a field you can search here"),
+    ("http://example.com", "put it in quotes"),
+    ("email:", "needs a value"),
+    ("a\x00b", "NUL"),
+    ("x" * 10_000, "at most 200"),
+    (" ".join(["w"] * 11), "at most 10"),
+    ("%", "too short"),
+    ("@@ --", "too short"),
+    ("🎉", "too short"),
+])
+def test_bad_input_gives_a_clear_message(customers, query, message):
+    with pytest.raises(BadParameter, match=message):
+        ours(["name", "email", "phone"], query)
+
+
+def test_quoted_colon_is_plain_text(customers):
+    Customer.objects.create(name="Work at:home Ltd", email="m@example.com")
+    assert ours(["name"], '"at:home"')[0] == stock(["name"], '"at:home"') != []
+    with pytest.raises(BadParameter, match="put it in quotes"):
+        ours(["name"], "at:home")
+    # Not namespace-shaped (starts with a digit): plain text, stock semantics next to a long word.
+    Customer.objects.create(name="Meeting 10:30 Ltd", email="m2@example.com")
+    assert ours(["name"], "meeting 10:30")[0] == stock(["name"], "meeting 10:30") != []
+
+
+def test_short_word_next_to_a_long_one_keeps_stock_semantics(customers):
+    for query in ["anne al", "marie -", "party 🎉", "smith a"]:
+        got, result = ours(["name", "email", "phone"], query)
+        assert got == stock(["name", "email", "phone"], query), query
+        assert result.notice is None
+
+
+def test_reverse_relation_matches_stock_without_duplicates(customers):
+    from shop.models import Lead
+
+    anne = Customer.objects.get(name="Anne Marie Smith")
+    Lead.objects.bulk_create([Lead(name="Quorra lead", email=f"l{i}@x.test", customer=anne) for i in range(3)])
+    got, result = ours(["name", "leads__name"], "quorra")
+    assert got == stock(["name", "leads__name"], "quorra") == [anne.pk]
+    assert result.queryset.count() == 1 and result.may_have_duplicates is False
