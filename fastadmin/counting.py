@@ -17,6 +17,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -155,7 +156,10 @@ class EstimatedCounter:
 
     def _explain_rows(self, queryset: QuerySet) -> int:
         connection = connections[queryset.db]
-        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        try:
+            sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        except EmptyResultSet:  # .none(), pk__in=[]: Django knows without asking the database
+            return 0
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plan = cursor.fetchone()[0]

@@ -103,3 +103,9 @@ def test_count_exactly_link(admin_client, many):
     response = admin_client.get("/admin/testapp/item/?_count=exact")
     assert response.status_code == 200
     assert "5,000 items" in response.content.decode()
+
+
+@pytest.mark.parametrize("queryset", [Item.objects.none, lambda: Item.objects.filter(pk__in=[])])
+def test_empty_querysets_count_zero(db, queryset):
+    assert EstimatedCounter(threshold=0).count(queryset()) == Count(0, exact=False)
+    assert EstimatedCounter().count(queryset()) == Count(0, exact=True)
