@@ -6,10 +6,13 @@ job               strategy attribute              default (``settings.FASTADMIN`
 page the rows     ``paginator_class``             ``PAGINATOR``: keyset over (ordering…, pk)
 say how many      ``counter_class``               ``COUNTER``: planner estimates
 filter choices    :mod:`fastadmin.filters`        bounded related / common-value filters
+find rows         ``search_backend``              ``SEARCH_BACKEND``: PostgreSQL trigram
+save safely       :mod:`fastadmin.admin_locking`  edit tokens + three-way merge (``LOCKING``)
 ================  ==============================  =========================================
 
 Everything else is stock Django admin, hooked only through documented extension points
-(``get_changelist``, ``get_paginator``, ``get_list_filter``, ``changelist_view``).
+(``get_changelist``, ``get_paginator``, ``get_list_filter``, ``get_search_results``, ``save_model``,
+``changelist_view``, template blocks).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
 from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -77,7 +80,7 @@ class FastAdminMixin:
             if isinstance(item, str):
                 try:
                     field = get_fields_from_path(self.model, item)[-1]
-                except (FieldDoesNotExist, Exception):
+                except (FieldDoesNotExist, NotRelationField):  # reported by stock admin checks
                     bounded.append(item)
                     continue
                 filter_class = bounded_filter_for(field)
