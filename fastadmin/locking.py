@@ -22,13 +22,9 @@ signals), never ``Model._do_update``, so it works unchanged on Django 5.2 and 6.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import decimal
 import hashlib
 import json
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,9 +35,9 @@ from django.db import models, router
 from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 
-from .conf import fa_settings
 from .exceptions import BadParameter
 from .fields import version_field
+from .tokens import dump_value, load_value, sign, unsign
 
 MINE, THEIRS = "mine", "theirs"
 
@@ -85,31 +81,6 @@ class EditConflict(Exception):
 
 
 # --------------------------------------------------------------------------- values
-def dump_value(value: Any) -> Any:
-    """JSON-safe, lossless form of a model value (read back with ``field.to_python``)."""
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    if isinstance(value, bytes | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, list | tuple):
-        return [dump_value(v) for v in value]
-    return value
-
-
-def load_value(model_field: models.Field, raw: Any) -> Any:
-    if raw is None:
-        return None
-    if model_field.many_to_many:
-        return [model_field.related_model._meta.pk.to_python(x) for x in raw]
-    if isinstance(model_field, models.DurationField) and isinstance(raw, int | float):
-        return datetime.timedelta(seconds=raw)
-    return model_field.to_python(raw)
-
-
 def same(model_field: models.Field, a: Any, b: Any) -> bool:
     """Equal as values of ``model_field`` (``Decimal("1.0") == Decimal("1.00")``, aware datetimes)."""
     try:
@@ -178,7 +149,7 @@ class EditToken:
             "b": {k: dump_value(v) for k, v in self.base.items()},
             "s": {k: dump_value(v) for k, v in self.seen.items()},
         }
-        return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=_salt("edit", model), compress=True)
+        return sign(payload, _salt("edit", model))
 
     @classmethod
     def read(cls, model: type[models.Model], raw: str | None, pk: Any) -> EditToken:
@@ -191,7 +162,7 @@ class EditToken:
                 param="_fa_token",
             )
         try:
-            payload = signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=_salt("edit", model))
+            payload = unsign(raw, _salt("edit", model))
         except signing.BadSignature:
             raise BadEditToken(
                 "The edit token of this form was altered or is corrupt, so it cannot be saved safely. "
@@ -248,7 +219,7 @@ class PageToken:
             "h": self.hashed,
             "t": int(self.shown_at),
         }
-        return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=_salt("page", model), compress=True)
+        return sign(payload, _salt("page", model))
 
     @classmethod
     def read(cls, model: type[models.Model], raw: str | None) -> PageToken:
@@ -258,7 +229,7 @@ class PageToken:
                 param="_fa_page_token",
             )
         try:
-            payload = signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=_salt("page", model))
+            payload = unsign(raw, _salt("page", model))
         except signing.BadSignature:
             raise BadEditToken(
                 "The page token of this list was altered or is corrupt. Reload the page.",

@@ -23,8 +23,6 @@ altered cursor, or one from another sort order, raises :class:`~fastadmin.except
 from __future__ import annotations
 
 import datetime
-import decimal
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +35,8 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Expression, F, Field, Model, OrderBy, Q, QuerySet
 from django.utils import timezone
 
-from .conf import fa_settings
 from .exceptions import BadParameter, InvalidCursor
+from .tokens import dump_value, sign, unsign
 
 AFTER = "a"  # the page holds the rows after the cursor's values
 BEFORE = "b"  # the page holds the rows before the cursor's values
@@ -80,15 +78,6 @@ class Page:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-
-def _dump(value: Any) -> Any:
-    """JSON-safe form of a sort value, lossless (DjangoJSONEncoder rounds datetimes to milliseconds)."""
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    return value
 
 
 def _pk_descending(order_by, pk: Field) -> bool:
@@ -180,12 +169,12 @@ class KeysetPaginator:
 
     # ------------------------------------------------------------------ cursors
     def encode(self, direction: str, values: list[Any] | None) -> str:
-        payload = {"o": self.signature, "d": direction, "v": None if values is None else list(map(_dump, values))}
-        return signing.dumps(payload, key=fa_settings.SIGNING_KEY, salt=self._salt(), compress=True)
+        payload = {"o": self.signature, "d": direction, "v": None if values is None else list(map(dump_value, values))}
+        return sign(payload, self._salt())
 
     def decode(self, cursor: str) -> tuple[str, list[Any] | None]:
         try:
-            payload = signing.loads(cursor, key=fa_settings.SIGNING_KEY, salt=self._salt())
+            payload = unsign(cursor, self._salt())
         except signing.BadSignature:
             raise InvalidCursor(
                 "This page link was altered or is corrupt. Go back to the first page.", param="cursor"
