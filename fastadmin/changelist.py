@@ -17,7 +17,7 @@ from django.http import HttpRequest, QueryDict
 
 from .counting import Count
 from .exceptions import BadParameter
-from .filters import estimated_facets
+from .filters import estimated_facets, other_params
 from .guards import read_alias, stage
 
 CURSOR_VAR = "cursor"
@@ -141,12 +141,8 @@ class FastChangeList(ChangeList):
 
     @property
     def seek_hidden_params(self) -> list[tuple[str, str]]:
-        return [
-            (name, value)
-            for name, values in self.filter_params.items()
-            if name not in FASTADMIN_PARAMS
-            for value in values
-        ]
+        """The active filters and search, kept by the jump box's GET form."""
+        return other_params(self, FASTADMIN_PARAMS)
 
 
 def _without(query: QueryDict, names: tuple[str, ...]) -> QueryDict:

@@ -116,7 +116,8 @@ class BoundedAllValuesFieldListFilter(BoundedChoicesMixin, AllValuesFieldListFil
         return values
 
 
-def other_params(changelist, own: list[str]) -> list[tuple[str, str]]:
+def other_params(changelist, own) -> list[tuple[str, str]]:
+    """The changelist's query parameters except ``own``, as (name, value) pairs for hidden inputs."""
     return [
         (name, value)
         for name, values in changelist.filter_params.items()
