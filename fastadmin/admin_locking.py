@@ -13,7 +13,6 @@ hook                       what it does
 ``delete_view``            a row changed since the confirmation page was shown is not deleted
 ``changelist_view``        list_editable: one locked read, one bulk UPDATE, per-row conflicts
 ``get_actions``            actions see only rows unchanged since the page was shown
-``get_object``             read-mostly models: change view (GET) through :mod:`fastadmin.cache`
 =========================  ===================================================================
 
 Inline formsets are *not* merged: inline rows are saved by the stock formset (last write wins per
@@ -132,28 +131,16 @@ class OptimisticLockingMixin:
 
     #: Locking on/off for this admin; None means ``FASTADMIN["LOCKING"]``.
     optimistic_locking: bool | None = None
-    #: Read the change view's object (GET) through :mod:`fastadmin.cache`; None means the model's label
-    #: is in ``FASTADMIN["OBJECT_CACHE_MODELS"]``. Ignored when ``get_queryset`` is overridden (W202).
-    object_cache: bool | None = None
-
     conflict_template = "fastadmin/conflict.html"
     delete_confirmation_template = "fastadmin/delete_confirmation.html"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.form = token_form(self.form)
-        if self.uses_object_cache():
-            object_cache.register(self.model)
 
     # ------------------------------------------------------------------ switches
     def locking_enabled(self, request: HttpRequest | None = None) -> bool:
         return fa_settings.LOCKING if self.optimistic_locking is None else bool(self.optimistic_locking)
-
-    def uses_object_cache(self) -> bool:
-        wanted = self.object_cache
-        if wanted is None:
-            wanted = self.model._meta.label in fa_settings.OBJECT_CACHE_MODELS
-        return bool(wanted) and not queryset_is_customised(self)
 
     # ------------------------------------------------------------------ form plumbing
     def get_fields(self, request: HttpRequest, obj: models.Model | None = None):
@@ -170,14 +157,6 @@ class OptimisticLockingMixin:
             return fieldsets
         name, opts = fieldsets[-1]
         return [*fieldsets[:-1], (name, {**opts, "fields": [*opts["fields"], TOKEN]})]
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
-        if request.method in ("GET", "HEAD") and from_field is None and self.uses_object_cache():
-            try:
-                return object_cache.get_object(self.model, unquote(object_id))
-            except (self.model.DoesNotExist, ValidationError, ValueError):
-                return None
-        return super().get_object(request, object_id, from_field)
 
     # ------------------------------------------------------------------ change form
     def changeform_view(
@@ -750,11 +729,3 @@ def _rows_add_fields(self, form, index):
         form.fields[name] = RowChoiceField(
             field.queryset, rows=self._fa_rows, initial=field.initial, required=False, widget=field.widget
         )
-
-
-def queryset_is_customised(model_admin: Any) -> bool:
-    """True if a project class overrides ``get_queryset`` (it may hide rows the cache would serve)."""
-    for klass in type(model_admin).__mro__:
-        if "get_queryset" in vars(klass):
-            return not klass.__module__.startswith(("django.contrib.admin.", "fastadmin."))
-    return False

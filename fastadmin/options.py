@@ -30,6 +30,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .admin_locking import OptimisticLockingMixin
+from .cache_admin import ObjectCacheMixin
 from .changelist import FastChangeList
 from .conf import fa_settings
 from .counting import EstimatedCounter
@@ -143,7 +144,7 @@ class FastAdminMixin:
         return response.render()
 
 
-class ModelAdmin(OptimisticLockingMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
+class ModelAdmin(OptimisticLockingMixin, ObjectCacheMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
     """Drop-in for ``django.contrib.admin.ModelAdmin``: every stock option works as documented."""
 
 

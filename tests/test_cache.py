@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from fastadmin import cache
-from fastadmin.admin_locking import queryset_is_customised
+from fastadmin.cache_admin import queryset_is_customised
 from tests.locking_helpers import make, person
 from tests.testapp.models import Gadget, Ticket
 
