@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import connections
@@ -42,7 +43,9 @@ def check_settings(app_configs=None, **kwargs):
     if alias is not None and alias not in settings.DATABASES:
         messages.append(Error(f"FASTADMIN['READ_DATABASE'] names {alias!r}, which is not in DATABASES.",
                               hint=f"Use one of: {', '.join(settings.DATABASES)}.", id="fastadmin.E005"))
-    if "fastadmin" in settings.INSTALLED_APPS and "django.contrib.admin" not in settings.INSTALLED_APPS:
+    # By app name, not the literal string: AdminConfig subclasses (SimpleAdminConfig, a project's
+    # own) install the admin under other dotted paths.
+    if apps.is_installed("fastadmin") and not apps.is_installed("django.contrib.admin"):
         messages.append(Error("fastadmin needs 'django.contrib.admin' in INSTALLED_APPS (it extends it).",
                               id="fastadmin.E006"))
     return messages
