@@ -19,6 +19,8 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from ..changelist import FASTADMIN_PARAMS
+
 register = template.Library()
 
 
@@ -56,6 +58,7 @@ def search_form(cl):
         "search_var": SEARCH_VAR,
         "is_popup_var": IS_POPUP_VAR,
         "is_facets_var": IS_FACETS_VAR,
+        "own_params": FASTADMIN_PARAMS,  # page parameters: a new search starts from the first page
     }
 
 
@@ -122,11 +125,15 @@ def _date_range(queryset, name: str, is_datetime: bool):
 
 
 def result_list(cl):
-    context = stock_result_list(cl)
-    page_token = getattr(cl.model_admin, "page_token_input", None)  # fastadmin.admin_locking
-    if page_token is not None:
-        context["result_hidden_fields"] = [*context["result_hidden_fields"], page_token(cl)]
-    return context
+    return stock_result_list(cl)
+
+
+@register.simple_tag
+def fastadmin_page_token(cl):
+    """The page token of fastadmin.admin_locking, beside the results (stock's ``hiddenfields`` block
+    holds the formset's own hidden fields only)."""
+    page_token = getattr(cl.model_admin, "page_token_input", None)
+    return page_token(cl) if page_token is not None else ""
 
 
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
