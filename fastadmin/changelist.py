@@ -118,7 +118,10 @@ class ChangeList(StockChangeList):
             full_count = self._full_count(counter, count)
 
         self.page = page
-        self.paginator = paginator
+        self.keyset_paginator = paginator
+        # Stock's attribute keeps stock's API (``count``, ``page_range``) for code that reads it; it
+        # counts only if asked.
+        self.paginator = model_admin.get_paginator(request, self.queryset, self.list_per_page)
         self.count = count
         self.full_count = full_count
         self.result_count = count.value
@@ -138,7 +141,7 @@ class ChangeList(StockChangeList):
         with stage("reading the page of rows"):
             super().get_results(request)
         self.numbered = True
-        self.page = None
+        self.page = self.keyset_paginator = None
         self.count = Count(self.result_count, exact=True)
         full = self.full_result_count
         self.full_count = Count(full, exact=True) if full is not None else None
@@ -184,7 +187,7 @@ class ChangeList(StockChangeList):
         """The leading sort key when it can be jumped to (a model field, several pages), else None."""
         if self.numbered or not self.multi_page:
             return None
-        key = self.paginator.keys[0]
+        key = self.keyset_paginator.keys[0]
         return key if key.field is not None and key.field is not self.opts.pk else None
 
     @property

@@ -156,3 +156,11 @@ def test_admin_checks_run_through_checks_class():
     model_admin = Restricted(Gadget, fastadmin.FastAdminSite(name="checks-class"))
     assert issubclass(model_admin.checks_class, ModelAdminChecks)
     assert "fastadmin.W202" in [m.id for m in model_admin.check()]
+
+
+def test_cl_paginator_keeps_stocks_api_on_keyset_pages(superuser, names):
+    cl, _ = changelist(CategoryAdmin, superuser)
+    assert not cl.numbered
+    assert isinstance(cl.paginator, Paginator)
+    assert cl.paginator.count == 25
+    assert list(cl.paginator.page_range) == [1, 2, 3]
