@@ -7,7 +7,8 @@ The flow of one changelist GET, each step delegating to the ModelAdmin's strateg
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Callable
+from functools import cached_property, partial
 from typing import Any
 
 from django.contrib.admin.filters import FacetsMixin
@@ -21,12 +22,28 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import estimated_facets, other_params
 from .guards import read_alias, stage
+from .pagination import Page
 
 CURSOR_VAR = "cursor"
 SEEK_VAR = "seek"
 COUNT_VAR = "_count"
 # Parameters the changelist reads itself; stock ChangeList would take them for field lookups.
 FASTADMIN_PARAMS = (CURSOR_VAR, SEEK_VAR, COUNT_VAR)
+
+
+#: Attributes stock's ``get_results`` assigns that fastadmin derives from the keyset page.
+PAGE_DERIVED = ("result_list", "multi_page", "show_admin_actions")
+
+
+class _FromPage:
+    """A non-data descriptor: on keyset pages the attribute follows ``cl.page``; an assignment (stock's
+    ``get_results``, on numbered pages) shadows it in the instance, as stock expects."""
+
+    def __init__(self, derive: Callable[[Any, Page], Any]) -> None:
+        self.derive = derive
+
+    def __get__(self, cl: Any, owner: type | None = None) -> Any:
+        return self if cl is None else self.derive(cl, cl.page)
 
 
 class ChangeList(StockChangeList):
@@ -100,8 +117,9 @@ class ChangeList(StockChangeList):
         counter = model_admin.get_counter(request)
         if self.uses_own_paginator():
             return self._numbered_results(request)
+        counted = self.queryset.select_related(None)  # the joins that display rows never change their number
         with stage("counting the rows"):
-            count = counter.exact(self.queryset) if self.count_exactly else counter.count(self.queryset)
+            count = counter.exact(counted) if self.count_exactly else counter.count(counted)
         if self.wants_page_number and not self.cursor and not self.seek:
             if count.exact:
                 return self._numbered_results(request)
@@ -111,14 +129,13 @@ class ChangeList(StockChangeList):
                     "exactly; use the page links, or narrow the list.",
                     param=ALL_VAR if self.show_all else PAGE_VAR,
                 )
-        paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
-        with stage("reading the page of rows"):
-            page = paginator.page(cursor=self.cursor, seek=self.seek)
         with stage("counting the rows"):
             full_count = self._full_count(counter, count)
 
-        self.page = page
-        self.keyset_paginator = paginator
+        self.numbered = False
+        self.keyset_paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
+        for name in ("page", *PAGE_DERIVED):  # left by an earlier call: follow the new page
+            self.__dict__.pop(name, None)
         # Stock's attribute keeps stock's API (``count``, ``page_range``) for code that reads it; it
         # counts only if asked.
         self.paginator = model_admin.get_paginator(request, self.queryset, self.list_per_page)
@@ -127,10 +144,18 @@ class ChangeList(StockChangeList):
         self.result_count = count.value
         self.full_result_count = full_count.value if full_count is not None else None
         self.show_full_result_count = model_admin.show_full_result_count
-        self.show_admin_actions = bool(page.rows) or not page.is_first or count.value > 0
-        self.result_list = page.rows
         self.can_show_all = False
-        self.multi_page = not (page.is_first and page.is_last)
+
+    @cached_property
+    def page(self) -> Page | None:
+        """The keyset page, read on first use (stock's ``object_list`` is lazy too). A changelist
+        view reads it while rendering, inside the statement timeout of ``changelist_view``."""
+        with stage("reading the page of rows"):
+            return self.keyset_paginator.page(cursor=self.cursor, seek=self.seek)
+
+    result_list = _FromPage(lambda cl, page: page.rows)
+    multi_page = _FromPage(lambda cl, page: not (page.is_first and page.is_last))
+    show_admin_actions = _FromPage(lambda cl, page: bool(page.rows) or not page.is_first or cl.result_count > 0)
 
     def uses_own_paginator(self) -> bool:
         """A project that sets ``ModelAdmin.paginator`` chose numbered pages, and their counts."""

@@ -8,9 +8,11 @@ import pytest
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.messages import get_messages
+from django.core.exceptions import FieldError
 from django.core.paginator import Paginator
+from django.db import connection
 from django.test import RequestFactory
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 
 import fastadmin
 from fastadmin.checks import check_settings
@@ -21,6 +23,10 @@ class CategoryAdmin(fastadmin.ModelAdmin):
     list_display = ["name"]
     list_per_page = 10
     ordering = ["name"]
+
+
+class ReverseSelectRelatedAdmin(CategoryAdmin):
+    list_select_related = ["item"]  # a reverse relation: select_related() rejects it once rows are read
 
 
 class CustomPaginator(Paginator):
@@ -164,3 +170,21 @@ def test_cl_paginator_keeps_stocks_api_on_keyset_pages(superuser, names):
     assert isinstance(cl.paginator, Paginator)
     assert cl.paginator.count == 25
     assert list(cl.paginator.page_range) == [1, 2, 3]
+
+
+def test_rows_are_read_on_first_use_and_counted_without_display_joins(superuser, names):
+    cl, _ = changelist(ReverseSelectRelatedAdmin, superuser)  # stock builds this too: its page is lazy
+    assert cl.result_count == 25
+    with pytest.raises(FieldError, match="select_related"):
+        cl.result_list  # noqa: B018 - the read itself is the assertion
+
+
+def test_the_page_query_runs_when_the_rows_are_used(superuser, names):
+    with CaptureQueriesContext(connection) as building:
+        cl, _ = changelist(CategoryAdmin, superuser)
+    with CaptureQueriesContext(connection) as reading:
+        rows = shown(cl)
+    assert rows == names[:10]
+    page_query = [q["sql"] for q in reading if "LIMIT 11" in q["sql"]]
+    assert len(page_query) == 1 and '"testapp_category"."name" ASC' in page_query[0]
+    assert not [q for q in building if "LIMIT 11" in q["sql"]]
