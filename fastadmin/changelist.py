@@ -66,6 +66,11 @@ class ChangeList(StockChangeList):
         self.wants_page_number = PAGE_VAR in request.GET or ALL_VAR in request.GET
         self.numbered = False
         super().__init__(request, *args, **kwargs)
+        # What templates copy into forms and links (stock's search form, filter forms) leaves the
+        # page parameters out: a new search or filter starts from the first page.
+        for name in FASTADMIN_PARAMS:
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
 
     def get_filters_params(self, params: dict | None = None) -> dict:
         """Stock's lookups minus fastadmin's page parameters (as stock leaves out ``p``, ``o``, ``q``)."""

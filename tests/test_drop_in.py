@@ -11,11 +11,13 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import FieldError
 from django.core.paginator import Paginator
 from django.db import connection
+from django.template.loader import get_template
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext, override_settings
 
 import fastadmin
 from fastadmin.checks import check_settings
+from tests.helpers import rel_links
 from tests.testapp.models import Category, Gadget
 
 
@@ -188,3 +190,27 @@ def test_the_page_query_runs_when_the_rows_are_used(superuser, names):
     page_query = [q["sql"] for q in reading if "LIMIT 11" in q["sql"]]
     assert len(page_query) == 1 and '"testapp_category"."name" ASC' in page_query[0]
     assert not [q for q in building if "LIMIT 11" in q["sql"]]
+
+
+def search_form_html(response) -> str:
+    content = response.content.decode()
+    start = content.index('id="changelist-search"')
+    return content[start : content.index("</form>", start)]
+
+
+def test_search_form_on_a_later_page_starts_the_search_from_the_first_page(admin_client, items):
+    first = admin_client.get("/admin/testapp/item/", {"kind__exact": "a"})
+    second = admin_client.get("/admin/testapp/item/" + rel_links(first)["next"])
+    assert second.status_code == 200 and second.context["cl"].cursor
+    form = search_form_html(second)
+    assert 'name="kind__exact" value="a"' in form
+    assert 'name="cursor"' not in form
+
+
+def test_action_bar_is_stocks_template_with_the_counter_block_replaced(admin_client, items):
+    """fastadmin's actions template extends stock's, so this Django version's markup stays."""
+    response = admin_client.get("/admin/testapp/item/")
+    stock = get_template("admin/actions.html").template.source
+    used = [t.name for t in response.templates]
+    assert "admin/fastadmin/actions.html" in used and "admin/actions.html" in used
+    assert 'class="action-counter"' in stock and 'class="action-counter"' in response.content.decode()
