@@ -213,3 +213,12 @@ def test_action_bar_is_stocks_template_with_the_counter_block_replaced(admin_cli
     used = [t.name for t in response.templates]
     assert "admin/fastadmin/actions.html" in used and "admin/actions.html" in used
     assert 'class="action-counter"' in stock and 'class="action-counter"' in response.content.decode()
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 50})
+def test_an_estimated_total_is_never_shown_as_an_exact_number(admin_client, items):
+    response = admin_client.get("/admin/testapp/item/", {"kind__exact": "a"})
+    cl = response.context["cl"]
+    assert cl.count.exact and not cl.full_count.exact  # ~30 of 87 rows, threshold 50
+    assert str(cl.full_count).startswith("≈")
+    assert f'<a href="?">{cl.full_count} total</a>' in search_form_html(response)

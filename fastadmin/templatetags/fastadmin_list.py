@@ -62,8 +62,12 @@ def pagination(cl):
     return {"cl": cl}
 
 
+def _counts_are_exact(cl) -> bool:
+    return cl.count.exact and (cl.full_count is None or cl.full_count.exact)
+
+
 def search_form(cl):
-    if cl.count.exact:
+    if _counts_are_exact(cl):
         return stock_search_form(cl)
     return {
         "cl": cl,
@@ -75,8 +79,8 @@ def search_form(cl):
 
 
 def search_form_template(cl) -> str:
-    """Stock's search form (this Django version's markup) unless the count is an estimate."""
-    return "search_form.html" if cl.count.exact else "fastadmin/search_form.html"
+    """Stock's search form (this Django version's markup) unless a count it shows is an estimate."""
+    return "search_form.html" if _counts_are_exact(cl) else "fastadmin/search_form.html"
 
 
 def actions(context):
