@@ -163,8 +163,12 @@ class ChangeList(StockChangeList):
     show_admin_actions = _FromPage(lambda cl, page: bool(page.rows) or not page.is_first or cl.result_count > 0)
 
     def uses_own_paginator(self) -> bool:
-        """A project that sets ``ModelAdmin.paginator`` chose numbered pages, and their counts."""
-        return self.model_admin.paginator is not Paginator
+        """A project that sets ``ModelAdmin.paginator`` or overrides ``get_paginator`` chose numbered
+        pages, and their counts."""
+        from .options import FastAdminMixin
+
+        own_hook = type(self.model_admin).get_paginator is not FastAdminMixin.get_paginator
+        return own_hook or self.model_admin.paginator is not Paginator
 
     def _numbered_results(self, request: HttpRequest) -> None:
         """Stock's paging: ``get_paginator``, ``?p=``, ``?all=``, exact counts."""

@@ -39,6 +39,11 @@ class OwnPaginatorAdmin(CategoryAdmin):
     paginator = CustomPaginator
 
 
+class OwnGetPaginatorAdmin(CategoryAdmin):
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return CustomPaginator(queryset, 5)
+
+
 class OddOnlyFilter(admin.SimpleListFilter):
     """Narrows the rows although no parameter is given (stock counts the full total separately)."""
 
@@ -81,6 +86,12 @@ def test_own_paginator_class_is_honoured(superuser, names):
     assert cl.numbered
     assert shown(cl) == names[10:20]
     assert cl.result_count == 25
+
+
+def test_own_get_paginator_is_honoured(superuser, names):
+    cl, _ = changelist(OwnGetPaginatorAdmin, superuser, p="2")
+    assert isinstance(cl.paginator, CustomPaginator)
+    assert shown(cl) == names[5:10]
 
 
 def test_page_numbers_on_an_exactly_counted_list(superuser, names):
