@@ -50,8 +50,9 @@ class ChangeList(StockChangeList):
     """A ChangeList whose ``get_results`` pages by cursor and counts by estimate.
 
     Stock numbered paging (``get_paginator``, ``?p=``, ``?all=``) is kept where it is cheap or asked
-    for: when the ModelAdmin sets its own ``paginator`` class, and for ``?p=`` / ``?all=`` on a list
-    whose count is exact (under ``EXACT_COUNT_THRESHOLD``). ``numbered`` tells the templates which.
+    for: when the ModelAdmin sets its own ``paginator`` class (or ``get_paginator``), and for ``?p=`` /
+    ``?all=`` on a list whose count is exact (under ``EXACT_COUNT_THRESHOLD``). ``numbered`` tells the
+    templates which. On keyset pages the rows are read on first use, like stock's lazy ``object_list``.
     """
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
@@ -185,7 +186,7 @@ class ChangeList(StockChangeList):
             return None
         if not self._is_narrowed() and self.queryset.query.where == self.root_queryset.query.where:
             return count  # nothing narrowed the rows, not even a filter that applies by default
-        return counter.count(self.root_queryset.using(self.queryset.db))
+        return counter.count(self.root_queryset.using(self.queryset.db).select_related(None))
 
     def _is_narrowed(self) -> bool:
         return bool(self.query) or bool(self.has_active_filters)
