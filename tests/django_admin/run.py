@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -65,9 +66,12 @@ def django_tests_dir(version: str = django.__version__) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("labels", nargs="*", help=f"test labels (default: {' '.join(DEFAULT_LABELS)})")
-    parser.add_argument("--parallel", default="1", help="runtests' --parallel (default 1)")
+    parser.add_argument("--parallel", default="1", help="runtests' --parallel (default 1; more needs tblib)")
     parser.add_argument("-v", "--verbosity", default="1")
     args = parser.parse_args(argv)
+    if args.parallel != "1" and importlib.util.find_spec("tblib") is None:
+        # Django's parallel runner pickles each failure's traceback, which needs tblib.
+        parser.error("--parallel other than 1 needs tblib (pip install tblib); failures cannot be reported without it")
 
     tests_dir = django_tests_dir()
     env = dict(os.environ)
