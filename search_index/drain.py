@@ -88,7 +88,7 @@ def _drain_batch(label: str, spec: IndexSpec | None, batch_size: int, using: str
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"fastadmin.search:{label}"])
             cursor.execute(
-                f"SELECT id, object_pk FROM {table} WHERE model = %s AND not_before <= now() "
+                f"SELECT id, object_pk FROM {table} WHERE model = %s AND not_before <= statement_timestamp() "
                 "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                 [label, batch_size],
             )
@@ -188,6 +188,7 @@ def _back_off(ids: list[int], using: str) -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET attempts = attempts + 1, "
-            "not_before = now() + least(%s, power(2, attempts + 1)) * interval '1 second' WHERE id = ANY(%s)",
+            "not_before = statement_timestamp() + least(%s, power(2, attempts + 1)) * interval '1 second' "
+            "WHERE id = ANY(%s)",
             [MAX_BACKOFF_S, ids],
         )
