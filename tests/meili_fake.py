@@ -12,7 +12,7 @@ response shapes Meilisearch documents (https://www.meilisearch.com/docs/referenc
 * errors are ``{message, code, type, link}`` with Meilisearch's status codes.
 
 Knobs for failure tests: ``down`` (connection dropped), ``delay_s`` (slow answers), ``fail_tasks``
-(the next n tasks fail), ``api_key`` (401/403 like the real server).
+(the next n tasks fail), ``hold`` (tasks never finish), ``api_key`` (401/403 like the real server).
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class FakeMeilisearch:
         self.down = False
         self.delay_s = 0.0
         self.fail_tasks = 0
+        self.hold = False  # tasks stay "processing" (a worker waiting on them can be killed mid-drain)
+        self.polled = threading.Event()  # set on every GET /tasks/{uid}
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -116,7 +118,10 @@ class FakeMeilisearch:
             if uid >= len(self.tasks):
                 return None
             task = self.tasks[uid]
-            if task["status"] == "enqueued":
+            self.polled.set()
+            if self.hold:
+                task["status"] = "processing"
+            elif task["status"] == "enqueued":
                 task["status"], task["startedAt"] = "processing", _now()
             elif task["status"] == "processing":
                 for earlier in self.tasks[: uid + 1]:
