@@ -77,14 +77,20 @@ class Worker:
         if beat:
             args += ["-B", "-s", str(self.tmp / "beat-schedule")]
         self.log.write_text("")
-        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # its own group: -B forks a beat process
         wait_for(lambda: "ready." in self.log.read_text() or self.proc.poll() is not None, 60, "the worker")
         assert self.proc.poll() is None, self.log.read_text()
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(30)
+        """The worker and its beat child together (the group this fixture created)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass  # the whole group is gone already
+        self.proc.wait(30)
 
 
 @pytest.fixture
