@@ -39,6 +39,9 @@ class Dependency:
     #: True when the relation is not a forward FK of ``model``: moving the related row also
     #: changes which documents read it, so the old ones are marked too (before the save).
     reverse: bool
+    #: True when documents hold only the related row's key (``list_filter = ["customer"]``): only
+    #: its deletion (``SET_NULL`` updates rows without signals) changes them.
+    delete_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,8 +159,11 @@ def _dependencies(model: type[models.Model], paths: list[str]) -> tuple[Dependen
             prefix = LOOKUP_SEP.join(parts[: index + 1])
             related = relation.related_model
             reverse = not (relation.many_to_one or relation.one_to_one) or not relation.concrete
-            out.setdefault((related, prefix), Dependency(related, prefix, reverse))
+            out[(related, prefix)] = Dependency(related, prefix, reverse)
             opts = related._meta
+        last = opts.get_field(parts[-1])
+        if last.is_relation and last.concrete and (last.many_to_one or last.one_to_one):
+            out.setdefault((last.related_model, path), Dependency(last.related_model, path, False, delete_only=True))
     return tuple(out.values())
 
 

@@ -67,24 +67,30 @@ def mark_dirty(queryset: QuerySet, op: str = UPSERT) -> None:
     mark(queryset, op)
 
 
-def mark(queryset: QuerySet, op: str = UPSERT, *, own: bool = True, reverse_only: bool = False) -> None:
-    """:func:`mark_dirty` with the parts chosen: ``own`` rows, and the dependents (all, or only those
-    reading through a reverse relation)."""
+def mark(queryset: QuerySet, op: str = UPSERT, *, own: bool = True, event: str | None = None) -> None:
+    """:func:`mark_dirty` with the parts chosen: ``own`` rows, and the dependents affected by
+    ``event`` (see :func:`dependents_of`; by default "delete" for a delete, else "save")."""
     using = queryset.db
     if own and spec_for(queryset.model) is not None:
         _insert_select(queryset, op, using)
-    for spec, dependency in dependents_of(queryset.model, reverse_only=reverse_only):
+    for spec, dependency in dependents_of(queryset.model, event or ("delete" if op == DELETE else "save")):
         keys = queryset.order_by().values("pk")
         dependent = spec.model._base_manager.db_manager(using).filter(**{f"{dependency.path}__in": keys})
         _insert_select(dependent, UPSERT, using)
 
 
-def dependents_of(model: type[Model], *, reverse_only: bool = False) -> list[tuple[Any, Dependency]]:
-    """``(spec, dependency)`` of every index whose documents read rows of ``model``."""
+def dependents_of(model: type[Model], event: str = "save") -> list[tuple[Any, Dependency]]:
+    """``(spec, dependency)`` of every index whose documents a change of ``model`` rows affects.
+
+    ``event``: "delete" (every reader), "save" (readers of its values), "pre_save" (readers through
+    a reverse relation, whose set of documents changes when the row moves).
+    """
     out = []
     for spec in registry().values():
         for dependency in spec.dependencies:
-            if dependency.related_model is model and (dependency.reverse or not reverse_only):
+            if dependency.related_model is not model:
+                continue
+            if event == "delete" or (not dependency.delete_only and (event == "save" or dependency.reverse)):
                 out.append((spec, dependency))
     return out
 

@@ -26,19 +26,19 @@ def on_save(sender, instance, raw=False, using=None, **kwargs) -> None:
     if raw:
         return  # loaddata: a reindex covers fixtures
     record(sender, [instance.pk], UPSERT, using=using)
-    _mark_dependents(sender, instance, using, reverse_only=False)
+    _mark_dependents(sender, instance, using, "save")
 
 
 def on_pre_save(sender, instance, raw=False, using=None, **kwargs) -> None:
     """Documents reading this row through a reverse relation before it moves (e.g. to another parent)."""
     if raw or instance.pk is None:
         return
-    _mark_dependents(sender, instance, using, reverse_only=True)
+    _mark_dependents(sender, instance, using, "pre_save")
 
 
 def on_pre_delete(sender, instance, using=None, **kwargs) -> None:
     # Before the delete: afterwards SET_NULL has cut the relation the dependents are found through.
-    _mark_dependents(sender, instance, using, reverse_only=False)
+    _mark_dependents(sender, instance, using, "delete")
 
 
 def on_delete(sender, instance, using=None, **kwargs) -> None:
@@ -67,9 +67,9 @@ def _m2m_accessor(through: Any, instance: Any, reverse: bool) -> str | None:
     return None
 
 
-def _mark_dependents(model: Any, instance: Any, using: str | None, *, reverse_only: bool) -> None:
-    if dependents_of(model, reverse_only=reverse_only):
-        mark(model._base_manager.db_manager(using).filter(pk=instance.pk), own=False, reverse_only=reverse_only)
+def _mark_dependents(model: Any, instance: Any, using: str | None, event: str) -> None:
+    if dependents_of(model, event):
+        mark(model._base_manager.db_manager(using).filter(pk=instance.pk), own=False, event=event)
 
 
 def connect() -> None:
