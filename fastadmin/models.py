@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
+
+
+class SearchOutboxQuerySet(models.QuerySet):
+    def pending(self) -> SearchOutboxQuerySet:
+        return self.filter(done_at__isnull=True)
 
 
 class SearchOutbox(models.Model):
     """One row changed in a transaction, waiting to reach the search index (the transactional outbox).
 
-    Written in the same transaction as the change (so a rollback leaves nothing) and deleted by the
-    drain only after Meilisearch reports the index task succeeded. Defaults live in the database so
-    the bulk paths can ``INSERT ... SELECT`` without Python per row.
+    Written in the same transaction as the change (so a rollback leaves nothing) and marked done
+    (``done_at``) by the drain only after Meilisearch reports the index task succeeded. Done rows are
+    kept for a while (a reindex replays those done since it started), then purged by the sweep.
+    Defaults live in the database so the bulk paths can ``INSERT ... SELECT`` without Python per row.
     """
 
     UPSERT = "upsert"
@@ -24,9 +31,17 @@ class SearchOutbox(models.Model):
     attempts = models.PositiveIntegerField(db_default=0)
     # Backoff after a failed drain: the row is not claimed before this moment.
     not_before = models.DateTimeField(db_default=Now())
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SearchOutboxQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["model", "not_before", "id"], name="fastadmin_outbox_claim")]
+        indexes = [
+            models.Index(fields=["model", "not_before", "id"], name="fastadmin_outbox_claim",
+                         condition=Q(done_at__isnull=True)),
+            models.Index(fields=["model", "done_at"], name="fastadmin_outbox_done",
+                         condition=Q(done_at__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.op} {self.model} {self.object_pk}"

@@ -9,7 +9,7 @@ One batch is one transaction:
    seen": ids are assigned before commit, so they commit out of order);
 3. re-read the current rows from the database (a missing row is a delete);
 4. send the upserts and deletes and wait until Meilisearch reports each task ``succeeded``;
-5. delete the claimed outbox rows and commit.
+5. mark the claimed outbox rows done and commit (:func:`purge_done` deletes them later).
 
 A worker killed anywhere before 5 rolls the transaction back: the rows stay and the next drain or
 the periodic sweep sends them again (upserts and deletes are idempotent). A failure (Meilisearch
@@ -54,7 +54,7 @@ def _outbox():
 
 def pending_labels(using: str) -> list[str]:
     return list(
-        _outbox().objects.using(using).filter(not_before__lte=timezone.now())
+        _outbox().objects.using(using).pending().filter(not_before__lte=timezone.now())
         .order_by().values_list("model", flat=True).distinct()
     )
 
@@ -88,7 +88,8 @@ def _drain_batch(label: str, spec: IndexSpec | None, batch_size: int, using: str
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"fastadmin.search:{label}"])
             cursor.execute(
-                f"SELECT id, object_pk FROM {table} WHERE model = %s AND not_before <= statement_timestamp() "
+                f"SELECT id, object_pk FROM {table} WHERE model = %s AND done_at IS NULL "
+                "AND not_before <= statement_timestamp() "
                 "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
                 [label, batch_size],
             )
@@ -99,7 +100,7 @@ def _drain_batch(label: str, spec: IndexSpec | None, batch_size: int, using: str
             if spec is not None:  # None: no admin indexes the model any more; the rows are dropped
                 failed_ids = ids
                 _send(spec, list(dict.fromkeys(row[1] for row in claimed)), using, result)
-            cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])
+            cursor.execute(f"UPDATE {table} SET done_at = statement_timestamp() WHERE id = ANY(%s)", [ids])
             result.sent += len(ids)
             return len(ids)
     except SyncError:
@@ -192,3 +193,30 @@ def _back_off(ids: list[int], using: str) -> None:
             "WHERE id = ANY(%s)",
             [MAX_BACKOFF_S, ids],
         )
+
+
+#: Seconds done outbox rows are kept (a reindex running longer keeps them until it ends).
+DONE_RETENTION_S = 3600
+
+
+def purge_done(using: str | None = None, retention_s: int = DONE_RETENTION_S) -> int:
+    """Delete rows done more than ``retention_s`` ago, except for models being reindexed."""
+    from .reindex import reindex_lock_key
+
+    using = using or router.db_for_write(_outbox())
+    table = connections[using].ops.quote_name(_outbox()._meta.db_table)
+    deleted = 0
+    labels = _outbox().objects.using(using).filter(done_at__isnull=False).values_list("model", flat=True)
+    with connections[using].cursor() as cursor:
+        for label in set(labels):
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [reindex_lock_key(label)])
+            if not cursor.fetchone()[0]:
+                continue  # a reindex will replay these rows
+            try:
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE model = %s AND done_at < statement_timestamp() - %s * interval "
+                    "'1 second'", [label, retention_s])
+                deleted += cursor.rowcount
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [reindex_lock_key(label)])
+    return deleted

@@ -28,9 +28,11 @@ def drain_search_outbox() -> dict[str, Any]:
 def sweep_search_outbox() -> dict[str, Any]:
     """Periodic: rows left by killed workers, a down broker or a down Meilisearch (failed batches
     wait out their backoff, see ``fastadmin.search_index.drain``)."""
-    from fastadmin.search_index.drain import drain
+    from fastadmin.search_index.drain import drain, purge_done
 
-    return _summary(drain())
+    summary = _summary(drain())
+    summary["purged"] = purge_done()
+    return summary
 
 
 def _summary(result: Any) -> dict[str, Any]:
@@ -64,3 +66,13 @@ def _add_on_import() -> None:
 
 
 _add_on_import()
+
+
+@shared_task(name="fastadmin.tasks.search_reindex", ignore_result=True)
+def search_reindex(label: str, batch_size: int = 1000) -> dict[str, Any]:
+    """``manage.py search_reindex <label>`` in a worker (refused while another one runs)."""
+    from django.apps import apps
+    from fastadmin.search_index.reindex import reindex
+
+    result = reindex(apps.get_model(label), batch_size=batch_size)
+    return {"label": result.label, "indexed": result.indexed, "replayed": result.replayed}

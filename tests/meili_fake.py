@@ -275,6 +275,17 @@ def route(fake: FakeMeilisearch, r: Request) -> tuple[int, Any]:
                 del target.documents[key]
             return None
         return 202, fake.enqueue(uid, "documentDeletion", delete, {"originalFilter": json.dumps(expression)})
+    if rest == "/documents/fetch" and r.method == "POST":
+        if index is None:
+            return 404, error(f"Index `{uid}` not found.", "index_not_found")
+        body = r.body or {}
+        with fake.lock:
+            expression = body.get("filter")
+            expression = " AND ".join(expression) if isinstance(expression, list) else expression
+            docs = [d for d in index.documents.values() if not expression or matches_filter(d, expression)]
+        limit, offset, fields = body.get("limit", 20), body.get("offset", 0), body.get("fields")
+        page = [{k: v for k, v in d.items() if not fields or k in fields} for d in docs[offset: offset + limit]]
+        return 200, {"results": page, "offset": offset, "limit": limit, "total": len(docs)}
     if rest == "/search" and r.method == "POST":
         if index is None:
             return 404, error(f"Index `{uid}` not found.", "index_not_found")

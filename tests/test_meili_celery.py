@@ -117,7 +117,7 @@ def test_committed_save_reaches_meilisearch_through_the_worker(worker):
     lead = Lead.objects.create(name="Through Celery", email="celery@example.com")  # autocommit: committed
     wait_for(lambda: str(lead.pk) in fake.docs(INDEX), what="the document")
     assert fake.docs(INDEX)[str(lead.pk)]["name"] == "Through Celery"
-    wait_for(lambda: not SearchOutbox.objects.exists(), what="the outbox to empty")
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
 
 
 def test_rolled_back_save_never_reaches_meilisearch(worker):
@@ -129,7 +129,7 @@ def test_rolled_back_save_never_reaches_meilisearch(worker):
     kept = Lead.objects.create(name="Committed after", email="after@example.com")
     wait_for(lambda: str(kept.pk) in fake.docs(INDEX), what="the later document")
     assert [d["name"] for d in fake.docs(INDEX).values()] == ["Committed after"]
-    wait_for(lambda: not SearchOutbox.objects.exists(), what="the outbox to empty")
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
     assert [d["name"] for d in fake.docs(INDEX).values()] == ["Committed after"]
 
 
@@ -141,7 +141,7 @@ def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
     lead = Lead.objects.create(name="Survivor", email="survivor@example.com")
     assert fake.polled.wait(30), process.log.read_text()
     process.kill(signal.SIGKILL)  # mid-batch: rows claimed, documents sent, task not yet succeeded
-    assert list(SearchOutbox.objects.values_list("object_pk", "attempts")) == [(str(lead.pk), 0)]
+    assert list(SearchOutbox.objects.pending().values_list("object_pk", "attempts")) == [(str(lead.pk), 0)]
     lead.name = "Survivor, edited while no worker ran"
     # A raw update (no signal, no outbox row): the drain still sends it, since it re-reads the row.
     Lead.objects.filter(pk=lead.pk).update(name=lead.name)
@@ -149,6 +149,6 @@ def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
     fake.requests.clear()
     # A fresh worker with beat: the sweep (every SWEEP_INTERVAL_S=1) drains what the killed one held.
     process.start(beat=True)
-    wait_for(lambda: not SearchOutbox.objects.exists(), what="the sweep to drain the outbox")
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the sweep to drain the outbox")
     assert fake.docs(INDEX)[str(lead.pk)]["name"] == lead.name
     assert "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text()  # beat scheduled it

@@ -46,7 +46,7 @@ def test_first_drain_creates_index_with_primary_key_and_settings_before_document
     assert sidecar.writes("documents")[0].query == {"primaryKey": ["pk"]}
     # Every task was waited for (polled until it left enqueued/processing), and all succeeded.
     assert all(task["status"] == "succeeded" for task in sidecar.tasks)
-    assert not SearchOutbox.objects.exists()
+    assert not SearchOutbox.objects.pending().exists()
     assert all(r.headers["Authorization"] == f"Bearer {API_KEY}" for r in sidecar.requests)
 
 
@@ -84,10 +84,10 @@ def test_same_row_changed_twice_ends_with_its_latest_state(sidecar):
     for version in ("v2", "v3"):
         lead.name = version
         lead.save()
-    assert SearchOutbox.objects.filter(object_pk=str(lead.pk)).count() == 3
+    assert SearchOutbox.objects.pending().filter(object_pk=str(lead.pk)).count() == 3
     drain(batch_size=1)  # three batches, each re-reads the row
     assert sidecar.docs(LEAD_INDEX)[str(lead.pk)]["name"] == "v3"
-    assert not SearchOutbox.objects.exists()
+    assert not SearchOutbox.objects.pending().exists()
 
 
 def test_rolled_back_transaction_leaves_no_outbox_row_and_no_enqueue(sidecar, django_capture_on_commit_callbacks):
@@ -95,7 +95,7 @@ def test_rolled_back_transaction_leaves_no_outbox_row_and_no_enqueue(sidecar, dj
         with pytest.raises(RuntimeError), transaction.atomic():
             Lead.objects.create(name="Never", email="never@example.com")
             raise RuntimeError("rollback")
-    assert not SearchOutbox.objects.exists()
+    assert not SearchOutbox.objects.pending().exists()
     assert callbacks == [] and sidecar.enqueued == []
     assert drain().sent == 0 and sidecar.writes() == []
 
@@ -107,7 +107,8 @@ def test_committed_save_enqueues_the_drain_on_commit_only(sidecar, django_captur
     assert len(callbacks) == 1
     callbacks[0]()
     assert sidecar.enqueued == [1]
-    assert list(SearchOutbox.objects.values_list("model", "object_pk", "op")) == [("shop.lead", str(lead.pk), "upsert")]
+    rows = SearchOutbox.objects.pending().values_list("model", "object_pk", "op")
+    assert list(rows) == [("shop.lead", str(lead.pk), "upsert")]
 
 
 def test_related_row_change_reindexes_documents_reading_it(sidecar):
@@ -117,7 +118,8 @@ def test_related_row_change_reindexes_documents_reading_it(sidecar):
     drain()
     customer.name = "Acme Renamed"
     customer.save()
-    assert set(SearchOutbox.objects.filter(model="shop.order").values_list("object_pk", flat=True)) == {str(order.pk)}
+    orders = SearchOutbox.objects.pending().filter(model="shop.order").values_list("object_pk", flat=True)
+    assert set(orders) == {str(order.pk)}
     drain()
     assert sidecar.docs("t_shop_order")[str(order.pk)]["customer__name"] == "Acme Renamed"
 
@@ -142,10 +144,10 @@ def test_failed_task_keeps_rows_and_backs_off(sidecar):
     sidecar.fail_tasks = 1
     result = drain()
     assert result.failed == ["shop.lead"] and result.sent == 0
-    row = SearchOutbox.objects.get()
+    row = SearchOutbox.objects.pending().get()
     assert row.attempts == 1 and row.not_before > row.created
     assert drain().sent == 0  # still backing off
-    SearchOutbox.objects.update(not_before=row.created)
+    SearchOutbox.objects.pending().update(not_before=row.created)
     assert drain().sent == 1
     assert sidecar.docs(LEAD_INDEX)[str(lead.pk)]["name"] == "Retry 2"
 
@@ -155,5 +157,5 @@ def test_meilisearch_down_keeps_rows_and_the_key_out_of_logs(sidecar, caplog):
     sidecar.down = True
     result = drain()
     assert result.failed == ["shop.lead"]
-    assert SearchOutbox.objects.get().attempts == 1
+    assert SearchOutbox.objects.pending().get().attempts == 1
     assert "shop.lead" in caplog.text and API_KEY not in caplog.text

@@ -20,7 +20,7 @@ from tests.testapp.models import Category, Gadget, Note
 
 
 def outbox() -> set[tuple[str, str, str]]:
-    return set(SearchOutbox.objects.values_list("model", "object_pk", "op"))
+    return set(SearchOutbox.objects.pending().values_list("model", "object_pk", "op"))
 
 
 @pytest.mark.django_db
