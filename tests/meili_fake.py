@@ -66,6 +66,7 @@ class FakeMeilisearch:
         self.down = False
         self.delay_s = 0.0
         self.fail_tasks = 0
+        self.fail_types: set[str] = set()  # tasks of these types fail (e.g. {"indexSwap"})
         self.hold = False  # tasks stay "processing" (a worker waiting on them can be killed mid-drain)
         self.polled = threading.Event()  # set on every GET /tasks/{uid}
         self.lock = threading.RLock()
@@ -132,8 +133,8 @@ class FakeMeilisearch:
     def _process(self, task: dict[str, Any]) -> None:
         task["startedAt"] = task["startedAt"] or _now()
         problem = None
-        if self.fail_tasks > 0:
-            self.fail_tasks -= 1
+        if self.fail_tasks > 0 or task["type"] in self.fail_types:
+            self.fail_tasks = max(0, self.fail_tasks - 1)
             problem = error("Injected failure.", "internal", "internal")
         else:
             problem = task["_apply"]()
