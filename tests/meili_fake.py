@@ -69,6 +69,7 @@ class FakeMeilisearch:
         self.fail_types: set[str] = set()  # tasks of these types fail (e.g. {"indexSwap"})
         self.hold = False  # tasks stay "processing" (a worker waiting on them can be killed mid-drain)
         self.polled = threading.Event()  # set on every GET /tasks/{uid}
+        self.applied_at: dict[tuple[str, str], float] = {}  # (index, doc id) -> monotonic time of its last upsert
         self.lock = threading.RLock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
@@ -261,6 +262,7 @@ def route(fake: FakeMeilisearch, r: Request) -> tuple[int, Any]:
                 return error("The primary key inference failed.", "index_primary_key_no_candidate_found")
             for doc in docs:
                 key = str(doc[target.primary_key])
+                fake.applied_at[(uid, key)] = time.monotonic()
                 merged = {**target.documents.get(key, {}), **doc} if r.method == "PUT" else doc
                 target.documents[key] = merged
             return None
