@@ -49,12 +49,14 @@ def record(model: type[Model], pks: Iterable[Any], op: str = UPSERT, using: str 
         return 0
     using = using or _outbox_db(model)
     connection = connections[using]
+    table = connection.ops.quote_name(_table())
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(_table())} (model, object_pk, op) "
-            "SELECT %s, unnest(%s::text[]), %s",
-            [model._meta.label_lower, keys, op],
-        )
+        if len(keys) == 1:  # every save: the plainest statement
+            cursor.execute(f"INSERT INTO {table} (model, object_pk, op) VALUES (%s, %s, %s)",
+                           [model._meta.label_lower, keys[0], op])
+        else:
+            cursor.execute(f"INSERT INTO {table} (model, object_pk, op) SELECT %s, unnest(%s::text[]), %s",
+                           [model._meta.label_lower, keys, op])
     _enqueue_on_commit(using)
     return len(keys)
 

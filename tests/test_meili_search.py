@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.test.utils import override_settings
+from fastadmin.search_index.checks import check_search
 from fastadmin.search_index.documents import Dependency, build_spec
 from fastadmin.search_index.drain import drain
 from fastadmin.search_index.meili import FALLBACK_NOTICE, MeilisearchBackend
@@ -33,6 +34,10 @@ def test_short_name_resolves_to_the_backend_class():
     assert resolve_backend("fastadmin.search_index.meili.MeilisearchBackend") is MeilisearchBackend
     with override_settings(FASTADMIN={"SEARCH_BACKEND": "meilisearch", "MEILISEARCH": {"URL": "http://127.0.0.1:1"}}):
         assert isinstance(site.get_model_admin(Lead).get_search_backend(), MeilisearchBackend)
+        # The short name is not a dotted path: the search check (E102) must accept it too.
+        assert "fastadmin.E102" not in [m.id for m in check_search()]
+    with override_settings(FASTADMIN={"SEARCH_BACKEND": "meilisearchh"}):
+        assert "fastadmin.E102" in [m.id for m in check_search()]
 
 
 @pytest.mark.parametrize(("config", "ids"), [
