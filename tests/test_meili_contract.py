@@ -159,3 +159,40 @@ def test_meilisearch_down_keeps_rows_and_the_key_out_of_logs(sidecar, caplog):
     assert result.failed == ["shop.lead"]
     assert SearchOutbox.objects.pending().get().attempts == 1
     assert "shop.lead" in caplog.text and API_KEY not in caplog.text
+
+
+def test_broker_down_at_commit_loses_nothing_the_sweep_delivers(fake, monkeypatch, caplog,
+                                                               django_capture_on_commit_callbacks):
+    """The enqueue fails (broker down): the save still succeeds and the sweep sends the row."""
+    import fastadmin.tasks
+    from django.test.utils import override_settings
+    from kombu.exceptions import OperationalError
+
+    from tests.meili_helpers import sidecar_settings
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(fastadmin.tasks.drain_search_outbox, "apply_async", broker_down)
+    with override_settings(FASTADMIN=sidecar_settings(fake.url)):
+        with django_capture_on_commit_callbacks(execute=True):
+            lead = Lead.objects.create(name="Broker down", email="bd@example.com")
+        assert "the sweep will" in caplog.text
+        assert SearchOutbox.objects.pending().count() == 1
+        summary = fastadmin.tasks.sweep_search_outbox()
+        assert summary["sent"] == 1 and not summary["failed"]
+        assert fake.docs(LEAD_INDEX)[str(lead.pk)]["name"] == "Broker down"
+
+
+def test_sweep_is_added_to_beat_only_when_configured():
+    from celery import Celery
+    from django.test.utils import override_settings
+    from fastadmin.tasks import add_sweep_to_beat
+
+    app = Celery("probe", set_as_current=False)
+    assert add_sweep_to_beat(app) is False and app.conf.beat_schedule == {}
+    with override_settings(FASTADMIN={"MEILISEARCH": {"URL": "http://127.0.0.1:7700", "SWEEP_INTERVAL_S": 15}}):
+        assert add_sweep_to_beat(app) is True
+        assert app.conf.beat_schedule == {"fastadmin.tasks.sweep_search_outbox": {
+            "task": "fastadmin.tasks.sweep_search_outbox", "schedule": 15.0}}
+        assert add_sweep_to_beat(app) is False  # already scheduled (by fastadmin or the project)

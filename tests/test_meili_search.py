@@ -15,7 +15,7 @@ from fastadmin.search_index.sidecar import resolve_backend
 from shop.models import Customer, Lead, Order
 
 from fastadmin.sites import site
-from tests.helpers import row_pks
+from tests.helpers import row_pks, walk
 from tests.meili_helpers import *  # noqa: F403 - the fake and sidecar fixtures
 from tests.meili_helpers import API_KEY
 
@@ -143,3 +143,20 @@ def test_meilisearch_unavailable_falls_back_to_trigram_with_a_notice(admin_clien
     assert FALLBACK_NOTICE in page
     assert sorted(row_pks(response)) == sorted(lead.pk for lead in leads)
     assert API_KEY not in page and API_KEY not in caplog.text
+
+
+def test_pages_follow_meilisearch_ranking_with_a_cursor(admin_client, sidecar, db):
+    rows = Lead.objects.bulk_create([Lead(name=f"Zed {i}", email=f"z{i}@example.com") for i in range(130)])
+    fastadmin_mark_dirty(Lead.objects.all())
+    drain()
+    # The fake ranks hits in insertion order; reverse it so ranking differs from every column order.
+    index = sidecar.indexes["t_shop_lead"]
+    index.documents = dict(reversed(list(index.documents.items())))
+    seen = walk(admin_client, f"{LEAD_URL}?q=zed")
+    assert seen == [row.pk for row in reversed(rows)]  # every row once, in Meilisearch's order, over 2 pages
+
+
+def fastadmin_mark_dirty(queryset):
+    from fastadmin.search_index import mark_dirty
+
+    mark_dirty(queryset)
