@@ -25,7 +25,7 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 
 from .fields import LOOKUP, resolve
-from .sidecar import BACKEND_NAMES, resolve_backend
+from .sidecar import resolve_backend
 
 PRIMARY_KEY = "pk"
 
@@ -202,4 +202,4 @@ def spec_for(model: type[models.Model]) -> IndexSpec | None:
     return registry().get(model._meta.label_lower)
 
 
-__all__ = ["BACKEND_NAMES", "Dependency", "IndexSpec", "build_spec", "registry", "spec_for"]
+__all__ = ["Dependency", "IndexSpec", "build_spec", "registry", "spec_for"]

@@ -118,10 +118,10 @@ def _send(spec: IndexSpec, keys: list[str], using: str, result: DrainResult) -> 
         client = sidecar.client()
         index = ensure_index(client, spec)
         if docs:
-            _wait(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
+            wait_task(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
             result.upserts += len(docs)
         if missing:
-            _wait(client, index.delete_documents(filter=delete_filter(spec, missing)))
+            wait_task(client, index.delete_documents(filter=delete_filter(spec, missing)))
             result.deletes += len(missing)
     except SyncError:
         raise
@@ -138,7 +138,8 @@ def delete_filter(spec: IndexSpec, keys: list[str]) -> str:
     return f"{PRIMARY_KEY} IN [{values}]"
 
 
-def _wait(client: Any, task_info: Any) -> Any:
+def wait_task(client: Any, task_info: Any) -> Any:
+    """Block until Meilisearch finishes the task (at most TIMEOUT_S); anything but succeeded raises."""
     task = client.wait_for_task(task_info.task_uid, timeout_in_ms=sidecar.timeout_ms(), interval_in_ms=50)
     if task.status != "succeeded":
         raise SyncError(f"Meilisearch task {task.uid} ({task.type}) {task.status}: {task.error}")
@@ -167,11 +168,11 @@ def apply_settings(client: Any, uid: str, spec: IndexSpec) -> Any:
     except meilisearch.errors.MeilisearchApiError as exc:
         if exc.code != "index_not_found":
             raise
-        _wait(client, client.create_index(uid, {"primaryKey": PRIMARY_KEY}))
+        wait_task(client, client.create_index(uid, {"primaryKey": PRIMARY_KEY}))
     index = client.index(uid)
     current = index.get_settings()
     if any(_normal(key, current.get(key)) != _normal(key, value) for key, value in wanted.items()):
-        _wait(client, index.update_settings(wanted))
+        wait_task(client, index.update_settings(wanted))
     _applied[uid] = wanted
     return index
 

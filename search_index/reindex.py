@@ -28,7 +28,7 @@ from django.db.models import Model
 
 from . import sidecar
 from .documents import PRIMARY_KEY, IndexSpec, spec_for
-from .drain import SyncError, _wait, apply_settings, delete_filter
+from .drain import SyncError, apply_settings, delete_filter, wait_task
 
 Progress = Callable[[int, int], None]
 
@@ -110,7 +110,7 @@ def _reindex(spec: IndexSpec, batch_size: int, progress: Progress | None, using:
         cursor.execute("SELECT statement_timestamp()")
         t0 = cursor.fetchone()[0]
     try:
-        _wait(client, client.delete_index(fresh))  # left over by a reindex that crashed
+        wait_task(client, client.delete_index(fresh))  # left over by a reindex that crashed
     except (SyncError, meilisearch.errors.MeilisearchApiError):
         pass
     index = apply_settings(client, fresh, spec)  # primary key + settings before the first import
@@ -118,7 +118,7 @@ def _reindex(spec: IndexSpec, batch_size: int, progress: Progress | None, using:
     for keys in keyset_batches(spec, batch_size, using):
         docs = spec.documents(keys, using=using)
         if docs:
-            _wait(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
+            wait_task(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
         result.indexed += len(docs)
         if progress:
             progress(result.indexed, total)
@@ -138,8 +138,8 @@ def _reindex(spec: IndexSpec, batch_size: int, progress: Progress | None, using:
             chunk = changed[start: start + batch_size]
             result.replayed += _replay(client, index, spec, chunk, using)
         swap = client.swap_indexes([{"indexes": [live, fresh]}])
-        _wait(client, swap)
-    _wait(client, client.delete_index(fresh))  # now the old index
+        wait_task(client, swap)
+    wait_task(client, client.delete_index(fresh))  # now the old index
     return result
 
 
@@ -149,9 +149,9 @@ def _replay(client: Any, index: Any, spec: IndexSpec, keys: list[str], using: st
     present = {str(doc[PRIMARY_KEY]) for doc in docs}
     missing = [k for k in keys if k not in present]
     if docs:
-        _wait(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
+        wait_task(client, index.add_documents(docs, primary_key=PRIMARY_KEY))
     if missing:
-        _wait(client, index.delete_documents(filter=delete_filter(spec, missing)))
+        wait_task(client, index.delete_documents(filter=delete_filter(spec, missing)))
     return len(keys)
 
 
