@@ -69,6 +69,18 @@ def check_meilisearch(app_configs=None, **kwargs):
         names = ", ".join(sorted({type(m).__name__ for m in opted_in}))
         messages.append(Error(f"{names} search through Meilisearch, but FASTADMIN['MEILISEARCH'] is not set.",
                               hint=EXAMPLE, id="fastadmin.E307"))
+    if user is not None:
+        from django.db.models.signals import post_save
+
+        for model_admin in opted_in:
+            if not post_save.has_listeners(model_admin.model):
+                messages.append(Warning(
+                    f"{type(model_admin).__name__} searches through Meilisearch, but no outbox receivers are "
+                    f"connected to {model_admin.model._meta.label}: it was registered after fastadmin's ready(), "
+                    "so its changes never reach the index.",
+                    hint="List 'django.contrib.admin' before 'fastadmin' in INSTALLED_APPS (admin modules are "
+                         "then imported first), or call fastadmin.search_index.signals.connect() after registering.",
+                    obj=model_admin, id="fastadmin.W302"))
     if opted_in or user is not None:
         for module, extra in (("meilisearch", "meilisearch"), ("celery", "meilisearch")):
             if find_spec(module) is None:

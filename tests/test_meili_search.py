@@ -160,3 +160,26 @@ def fastadmin_mark_dirty(queryset):
     from fastadmin.search_index import mark_dirty
 
     mark_dirty(queryset)
+
+
+def test_admin_registered_after_ready_is_reported_until_connected(fake):
+    from fastadmin.search_index import signals
+
+    import fastadmin
+    from tests.meili_helpers import sidecar_settings
+    from tests.testapp.models import Gadget
+
+    with override_settings(FASTADMIN=sidecar_settings(fake.url)):
+        late = fastadmin.FastAdminSite(name="late")
+
+        class LateGadgetAdmin(fastadmin.ModelAdmin):
+            search_fields = ["name"]
+
+        late.register(Gadget, LateGadgetAdmin)
+        try:
+            assert [m.id for m in check_meilisearch()] == ["fastadmin.W302"]
+            signals.connect()
+            assert [m.id for m in check_meilisearch()] == []
+        finally:
+            late.unregister(Gadget)
+            signals.connect()
