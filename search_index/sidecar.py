@@ -1,8 +1,8 @@
 """The Meilisearch sidecar's configuration: settings, the client, index names, backend short names.
 
 ``FASTADMIN["MEILISEARCH"]`` is read on every call (``override_settings`` works); system checks
-``fastadmin.E301``-``E308`` and ``W301``-``W302`` validate it (:mod:`fastadmin.search_index.checks`). The API key is
-only ever handed to the ``meilisearch`` client: never logged, never rendered.
+``fastadmin.E301``-``E308`` and ``W301``-``W302`` validate it (:mod:`fastadmin.search_index.meili_checks`).
+The API key is only ever handed to the ``meilisearch`` client: never logged, never rendered.
 """
 
 from __future__ import annotations
