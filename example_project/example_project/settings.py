@@ -105,11 +105,12 @@ if os.environ.get("FASTADMIN_STATEMENT_TIMEOUT_MS"):
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = BASE_DIR.parent / ".celery-broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir / "queue"),
                                        "data_folder_out": str(_broker_dir / "queue"),
-                                       "processed_folder": str(_broker_dir / "processed")}
+                                       "processed_folder": str(_broker_dir / "processed"),
+                                       "control_folder": str(_broker_dir / "control")}
 CELERY_TASK_IGNORE_RESULT = True
 # A worker killed mid-task: redeliver rather than acknowledge (the outbox sweep is the guarantee).
 CELERY_TASK_ACKS_LATE = True
