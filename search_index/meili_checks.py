@@ -70,10 +70,10 @@ def check_meilisearch(app_configs=None, **kwargs):
         messages.append(Error(f"{names} search through Meilisearch, but FASTADMIN['MEILISEARCH'] is not set.",
                               hint=EXAMPLE, id="fastadmin.E307"))
     if user is not None:
-        from django.db.models.signals import post_save
+        from .signals import is_connected
 
         for model_admin in opted_in:
-            if not post_save.has_listeners(model_admin.model):
+            if not is_connected(model_admin.model):
                 messages.append(Warning(
                     f"{type(model_admin).__name__} searches through Meilisearch, but no outbox receivers are "
                     f"connected to {model_admin.model._meta.label}: it was registered after fastadmin's ready(), "

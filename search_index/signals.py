@@ -95,6 +95,11 @@ def _connect(signal, receiver, sender) -> None:
     _connected.append((signal, sender, uid))
 
 
+def is_connected(model: Any) -> bool:
+    """Whether :func:`connect` connected the outbox receivers to ``model`` (checked by W302)."""
+    return any(signal is post_save and sender is model for signal, sender, _uid in _connected)
+
+
 def disconnect() -> None:
     while _connected:
         signal, sender, uid = _connected.pop()
