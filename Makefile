@@ -1,6 +1,7 @@
 # fastadmin — developer entry points. Everything runs from the repository root.
 #
 #   make demo        venv + install + migrate + seed 1,000,000 orders (once) + index plan + login + runserver :8000
+#                    beside a Celery worker with beat (the Meilisearch sidecar's drain; MEILI_URL turns it on)
 #   make test        the whole pytest suite (embedded PostgreSQL unless DATABASE_URL is set)
 #   make lint        ruff check
 #   make test-django-admin  Django's own admin tests (installed version's sdist) with fastadmin swapped in;
@@ -51,7 +52,10 @@ demo: migrate
 	@echo ""
 	@echo "  fastadmin:   http://$(HOST):$(PORT)/admin/"
 	@echo "  stock admin: http://$(HOST):$(PORT)/stock-admin/   (same options, for comparison)"
+	@echo "  celery:      worker + beat (outbox drain and sweep; broker: REDIS_URL, else .celery-broker/)"
 	@echo ""
+	@PYTHONPATH=example_project $(VENV)/bin/celery -A example_project worker -B -l warning \
+	    -s celerybeat-schedule & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a silent pass.

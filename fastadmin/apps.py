@@ -14,3 +14,9 @@ class FastAdminConfig(AppConfig):
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
         from .search_index import checks as search_checks  # noqa: F401 - and search's
+        from .search_index import meili_checks  # noqa: F401 - and the Meilisearch sidecar's
+        from .search_index import signals as search_signals
+
+        # Admin modules are imported by django.contrib.admin's ready() (listed before fastadmin):
+        # the indexed models are known now, and receivers are connected to those models only.
+        search_signals.connect()

@@ -54,6 +54,12 @@ DEFAULTS: dict[str, Any] = {
     "OBJECT_CACHE_TIMEOUT": 300,
     # Model labels ("shop.Customer") whose admin change view (GET) reads the object through the cache.
     "OBJECT_CACHE_MODELS": [],
+    # Meilisearch sidecar (``search_backend = "meilisearch"``); None turns it off. A dict with the keys
+    # of fastadmin.search_index.sidecar.MEILISEARCH_DEFAULTS: "URL" (required), "API_KEY" (None; kept
+    # server-side, never rendered), "INDEX_PREFIX" ("": index uid is <prefix><app_label>_<model_name>),
+    # "SWEEP_INTERVAL_S" (60: beat runs fastadmin.tasks.sweep_search_outbox this often), "TIMEOUT_S" (5:
+    # per Meilisearch request and task wait; a slower search falls back to the trigram backend).
+    "MEILISEARCH": None,
 }
 
 

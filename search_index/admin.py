@@ -7,12 +7,12 @@ from typing import Any
 from django.contrib import messages
 from django.db.models import QuerySet, Value
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
 from fastadmin.conf import fa_settings
 from fastadmin.exceptions import BadParameter
 
 from .backends import SearchBackend
+from .sidecar import resolve_backend
 
 
 class SearchAdminMixin:
@@ -30,8 +30,7 @@ class SearchAdminMixin:
 
     def get_search_backend(self, request: HttpRequest | None = None) -> SearchBackend:
         backend = self.search_backend or fa_settings.SEARCH_BACKEND
-        cls = import_string(backend) if isinstance(backend, str) else backend
-        return cls(self)
+        return resolve_backend(backend)(self)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
         if not search_term or not self.get_search_fields(request):

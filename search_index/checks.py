@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connections
-from django.utils.module_loading import import_string
 
 from fastadmin.conf import DEFAULTS
 
@@ -18,11 +17,12 @@ from .backends import SearchBackend
 from .fields import resolve
 from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
 from .query import FULLTEXT
+from .sidecar import resolve_backend
 
 
 def _backend_errors(value, where: str) -> list[Error]:
     try:
-        backend = import_string(value) if isinstance(value, str) else value
+        backend = resolve_backend(value)
     except ImportError as exc:
         return [Error(f"{where} cannot be imported: {exc}", id="fastadmin.E102")]
     if not (isinstance(backend, type) and issubclass(backend, SearchBackend)):

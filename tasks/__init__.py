@@ -1,5 +1,16 @@
 """Celery tasks of fastadmin, installed as ``fastadmin.tasks``.
 
-Empty for now: the Meilisearch sidecar (outbox drain, sweep, reindex) and background actions land
-here with their own issues. The package exists so the wheel layout is final from the start.
+The project's own Celery app finds them with ``app.autodiscover_tasks()`` (fastadmin is an installed
+app). Task names are part of the public interface: ``fastadmin.tasks.drain_search_outbox``,
+``fastadmin.tasks.sweep_search_outbox`` and ``fastadmin.tasks.search_reindex``. Without Celery
+installed (no ``[meilisearch]`` / ``[celery]`` extra) the package is empty.
 """
+
+from importlib.util import find_spec
+
+if find_spec("celery") is not None:
+    from .search import add_sweep_to_beat, drain_search_outbox, search_reindex, sweep_search_outbox
+
+    __all__ = ["add_sweep_to_beat", "drain_search_outbox", "search_reindex", "sweep_search_outbox"]
+else:  # pragma: no cover - exercised by tests/test_packaging.py's clean venv
+    __all__ = []

@@ -99,3 +99,25 @@ if os.environ.get("REDIS_URL"):
     FASTADMIN["OBJECT_CACHE_MODELS"] = ["shop.Customer"]
 if os.environ.get("FASTADMIN_STATEMENT_TIMEOUT_MS"):
     FASTADMIN["STATEMENT_TIMEOUT_MS"] = int(os.environ["FASTADMIN_STATEMENT_TIMEOUT_MS"])
+
+# Celery (example_project/celery.py reads the CELERY_ keys). Redis when REDIS_URL is set, otherwise
+# Kombu's filesystem transport: a broker that needs no server, for the demo.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
+if CELERY_BROKER_URL == "filesystem://":
+    _broker_dir = BASE_DIR.parent / ".celery-broker"
+    for _sub in ("queue", "processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir / "queue"),
+                                       "data_folder_out": str(_broker_dir / "queue"),
+                                       "processed_folder": str(_broker_dir / "processed"),
+                                       "control_folder": str(_broker_dir / "control")}
+CELERY_TASK_IGNORE_RESULT = True
+# A worker killed mid-task: redeliver rather than acknowledge (the outbox sweep is the guarantee).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+# Meilisearch sidecar: with MEILI_URL set, every fastadmin admin with search_fields searches through it.
+if os.environ.get("MEILI_URL"):
+    FASTADMIN["MEILISEARCH"] = {"URL": os.environ["MEILI_URL"], "API_KEY": os.environ.get("MEILI_MASTER_KEY"),
+                                "INDEX_PREFIX": os.environ.get("MEILI_INDEX_PREFIX", "")}
+    FASTADMIN["SEARCH_BACKEND"] = "meilisearch"

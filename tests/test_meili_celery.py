@@ -1,0 +1,154 @@
+"""The sidecar through a real Celery worker process and a real Redis broker.
+
+The worker (``celery -A example_project worker -B``) runs with ``tests.settings_meili`` against this
+test run's database and the fake Meilisearch server; the broker is Redis database 5 on the host of
+``REDIS_URL`` (its own number: other test runs use theirs). Skipped, saying why, without Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import override_settings
+from shop.models import Lead
+
+from fastadmin.models import SearchOutbox
+from tests.meili_fake import FakeMeilisearch
+from tests.meili_helpers import API_KEY, sidecar_settings
+
+REPO = Path(__file__).resolve().parent.parent
+BROKER_DB = 5
+INDEX = "t_shop_lead"
+
+
+def broker_url() -> str:
+    parts = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    return f"redis://{parts.netloc}/{BROKER_DB}"
+
+
+def _redis_or_skip():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(broker_url(), socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis broker at {broker_url()} ({exc}); CI runs one at 127.0.0.1:6379")
+    return client
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Worker:
+    """One ``celery worker`` process (solo pool: SIGKILL kills the process running the task)."""
+
+    def __init__(self, fake: FakeMeilisearch, tmp: Path) -> None:
+        self.fake, self.tmp, self.proc, self.log = fake, tmp, None, tmp / "worker.log"
+
+    def start(self, beat: bool = False) -> None:
+        settings_db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings_meili",
+            "DATABASE_URL": f"postgresql://{settings_db['USER']}@{settings_db['HOST']}:{settings_db['PORT']}/"
+                            f"{settings_db['NAME']}",
+            "CELERY_BROKER_URL": broker_url(),
+            "FASTADMIN_TEST_MEILI_URL": self.fake.url,
+            "FASTADMIN_TEST_MEILI_KEY": API_KEY,
+            "PYTHONPATH": f"{REPO / 'example_project'}:{REPO}",
+        }
+        args = [sys.executable, "-m", "celery", "-A", "example_project", "worker", "-P", "solo", "-l", "info",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"meili-test-{os.getpid()}@%h"]
+        if beat:
+            args += ["-B", "-s", str(self.tmp / "beat-schedule")]
+        self.log.write_text("")
+        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # its own group: -B forks a beat process
+        wait_for(lambda: "ready." in self.log.read_text() or self.proc.poll() is not None, 60, "the worker")
+        assert self.proc.poll() is None, self.log.read_text()
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """The worker and its beat child together (the group this fixture created)."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except ProcessLookupError:
+            pass  # the whole group is gone already
+        self.proc.wait(30)
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path) -> Iterator[tuple[Worker, FakeMeilisearch]]:
+    broker = _redis_or_skip()
+    broker.flushdb()  # database 5 is this suite's own: stale messages of an earlier run
+    from example_project.celery import app
+
+    # The test process publishes (on commit) through the project's app; point it at the same broker.
+    app.conf.broker_url = broker_url()
+    fake = FakeMeilisearch(api_key=API_KEY).start()
+    process = Worker(fake, tmp_path)
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)):
+        try:
+            yield process, fake
+        finally:
+            process.kill()
+            fake.stop()
+
+
+def test_committed_save_reaches_meilisearch_through_the_worker(worker):
+    process, fake = worker
+    process.start()
+    lead = Lead.objects.create(name="Through Celery", email="celery@example.com")  # autocommit: committed
+    wait_for(lambda: str(lead.pk) in fake.docs(INDEX), what="the document")
+    assert fake.docs(INDEX)[str(lead.pk)]["name"] == "Through Celery"
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
+
+
+def test_rolled_back_save_never_reaches_meilisearch(worker):
+    process, fake = worker
+    process.start()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Lead.objects.create(name="Rolled back", email="rb@example.com")
+        raise RuntimeError
+    kept = Lead.objects.create(name="Committed after", email="after@example.com")
+    wait_for(lambda: str(kept.pk) in fake.docs(INDEX), what="the later document")
+    assert [d["name"] for d in fake.docs(INDEX).values()] == ["Committed after"]
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
+    assert [d["name"] for d in fake.docs(INDEX).values()] == ["Committed after"]
+
+
+def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
+    process, fake = worker
+    process.start()
+    fake.hold = True  # Meilisearch never finishes the task: the worker sits in wait_for_task
+    fake.polled.clear()
+    lead = Lead.objects.create(name="Survivor", email="survivor@example.com")
+    assert fake.polled.wait(30), process.log.read_text()
+    process.kill(signal.SIGKILL)  # mid-batch: rows claimed, documents sent, task not yet succeeded
+    assert list(SearchOutbox.objects.pending().values_list("object_pk", "attempts")) == [(str(lead.pk), 0)]
+    lead.name = "Survivor, edited while no worker ran"
+    # A raw update (no signal, no outbox row): the drain still sends it, since it re-reads the row.
+    Lead.objects.filter(pk=lead.pk).update(name=lead.name)
+    fake.hold = False
+    fake.requests.clear()
+    # A fresh worker with beat: the sweep (every SWEEP_INTERVAL_S=1) drains what the killed one held.
+    process.start(beat=True)
+    wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the sweep to drain the outbox")
+    assert fake.docs(INDEX)[str(lead.pk)]["name"] == lead.name
+    assert "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text()  # beat scheduled it
