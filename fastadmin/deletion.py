@@ -149,7 +149,7 @@ def describe(site: AdminSite, obj: models.Model) -> str:
     return format_html("{}: {}", label, obj)
 
 
-def delete_in_chunks(modeladmin, request: HttpRequest, queryset: models.QuerySet, chunk_size: int = CHUNK_SIZE) -> int:
+def delete_in_chunks(modeladmin, request: HttpRequest, queryset: models.QuerySet, chunk_size: int | None = None) -> int:
     """Delete ``queryset``'s rows in primary-key chunks, all in one transaction; the number deleted.
 
     Each chunk is ``modeladmin.get_queryset(request)`` narrowed to its keys (the admin's own QuerySet
@@ -158,6 +158,7 @@ def delete_in_chunks(modeladmin, request: HttpRequest, queryset: models.QuerySet
     a violation rolls everything back here rather than at a later commit.
     """
     using = queryset.db
+    chunk_size = chunk_size or CHUNK_SIZE
     selection = queryset.order_by("pk").values_list("pk", flat=True)
     base = modeladmin.get_queryset(request).using(using).order_by()
     deleted, last = 0, None
