@@ -28,7 +28,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as stock_delete_selected
 from django.contrib.admin.decorators import action
 from django.contrib.admin.utils import model_ngettext
-from django.db import IntegrityError, router
+from django.db import IntegrityError, OperationalError, router
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from .conf import fa_settings
 from .deletion import cascade_models, delete_in_chunks, describe, lacking_delete_permissions, protected_sample
+from .guards import is_query_canceled, statement_timeout
 
 #: The changelist form's page token (``fastadmin.admin_locking.PAGE_TOKEN``), re-posted by confirmations.
 PAGE_TOKEN = "_fa_page_token"
@@ -70,6 +71,19 @@ def reposted_selection(request: HttpRequest, with_keys: bool = True) -> list[tup
     return fields
 
 
+def bounded_protected_sample(queryset: QuerySet, limit: int) -> list:
+    """:func:`~fastadmin.deletion.protected_sample` under ``STATEMENT_TIMEOUT_MS``. A pre-check that runs
+    out of time finds nothing: the collector still refuses protected rows during the delete (and then
+    the whole transaction is rolled back), so the answer is only later, never wrong."""
+    try:
+        with statement_timeout(fa_settings.STATEMENT_TIMEOUT_MS, queryset.db):
+            return protected_sample(queryset, limit)
+    except OperationalError as exc:
+        if not is_query_canceled(exc):
+            raise
+        return []
+
+
 @action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
 def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
     """Stock behaviour for small selections; a bounded confirmation and chunked delete for large ones."""
@@ -99,7 +113,7 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
     limit = fa_settings.DELETE_PREVIEW_LIMIT
     deleted_models = cascade_models(modeladmin.model)
     perms_lacking = lacking_delete_permissions(site, request, deleted_models)
-    protected = [] if perms_lacking else protected_sample(queryset, limit)
+    protected = [] if perms_lacking else bounded_protected_sample(queryset, limit)
     confirmed = bool(request.POST.get("post"))
     if confirmed and not perms_lacking and not protected:
         try:

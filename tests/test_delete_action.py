@@ -289,3 +289,22 @@ def test_the_delete_runs_on_the_write_database_when_the_list_reads_a_replica(adm
     assert response.status_code == 302
     assert not [q for q in replica.captured_queries if q["sql"].startswith("DELETE")]
     assert list(Shelf.objects.values_list("kind", flat=True).distinct()) == ["b"]
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 1, "STATEMENT_TIMEOUT_MS": 50})
+def test_a_protection_check_past_the_timeout_falls_back_to_the_collector(alice, monkeypatch):
+    made = shelves(3, books=True)
+
+    def slow(queryset, limit):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+        return []
+
+    monkeypatch.setattr(actions, "protected_sample", slow)
+    fields = open_form(alice, SHELVES, "changelist-form")
+    page = post(alice, SHELVES, select(fields, [s.pk for s in made]))
+    assert page.status_code == 200 and b"fastadmin-delete-preview" in page.content
+    Loan.objects.create(book=Book.objects.get(shelf=made[1]), borrower="carol")
+    response = confirm(alice, SHELVES, page)
+    assert response.status_code == 409 and "loan to carol" in response.content.decode()
+    assert Shelf.objects.count() == 3
