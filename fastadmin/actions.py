@@ -3,8 +3,8 @@
 * **Small selections** (the counter answers an exact number, i.e. under ``EXACT_COUNT_THRESHOLD``) get
   stock's action unchanged: the collector's full list of related objects, its object-level
   permission and ``PROTECT`` checks, its template lookup (``delete_selected_confirmation_template``,
-  then ``admin/<app>/<model>/…`` and ``admin/<app>/…``). Only the last fallback template is fastadmin's
-  copy of stock's, which also re-posts the changelist's page token (see below).
+  then ``admin/<app>/<model>/…`` and ``admin/<app>/…``). Only the last fallback is fastadmin's
+  template, which renders stock's unchanged and adds the page token to its form (see below).
 * **Large selections** get a bounded confirmation: the estimated number of rows, the first
   ``DELETE_PREVIEW_LIMIT`` of them, the models the delete cascades to, and a refusal page listing the
   models the user may not delete or a sample of the rows that ``PROTECT`` the selection. "Yes" deletes
@@ -96,8 +96,9 @@ def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> Htt
 
 
 def delete_small_selection(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-    """Stock's action; its confirmation falls back to fastadmin's copy of stock's template, which also
-    re-posts the page token (stock's form re-posts each selected key itself, never ``select_across``)."""
+    """Stock's action; its confirmation falls back to stock's template wrapped by fastadmin's, which
+    adds the page token to the form (stock's form re-posts each selected key itself, never
+    ``select_across``, so with "select all" there is no token: those rows were never shown)."""
     response = stock_delete_selected(modeladmin, request, queryset)
     if isinstance(response, TemplateResponse) and not response.is_rendered:
         response.context_data["fastadmin_repost"] = reposted_selection(request, with_keys=False)

@@ -308,3 +308,15 @@ def test_a_protection_check_past_the_timeout_falls_back_to_the_collector(alice, 
     response = confirm(alice, SHELVES, page)
     assert response.status_code == 409 and "loan to carol" in response.content.decode()
     assert Shelf.objects.count() == 3
+
+
+def test_repost_in_form_adds_fields_to_the_form_only():
+    from django.template import Context, Template
+
+    tpl = Template("{% load fastadmin_delete %}{% repost_in_form fields %}{{ page|safe }}{% endrepost_in_form %}")
+    fields = [("_fa_page_token", 'a"b')]
+    with_form = tpl.render(Context({"page": "<p>x</p><form><input name=post></form>", "fields": fields}))
+    hidden = '<input type="hidden" name="_fa_page_token" value="a&quot;b">\n'
+    assert with_form == f"<p>x</p><form><input name=post>{hidden}</form>"
+    refusal = "<p>Cannot delete</p><ul><li>chapter</li></ul>"
+    assert tpl.render(Context({"page": refusal, "fields": fields})) == refusal
