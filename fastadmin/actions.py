@@ -13,14 +13,18 @@
   checked keys, ``select_across`` only if the user chose "select all", and (for an explicit selection)
   the page token ``_fa_page_token``, so the stale-selection guard compares the rows again at "Yes". The
   form posts to the same URL, so the filters and search that produced the selection come along.
+* **Refusals** are stock's "cannot delete" page: 200 at the confirmation, and at "Yes" 403 (a model the
+  user may not delete) or 409 (rows that protect the selection, found then or by the collector during
+  the delete, which then rolls back). A database refusal (a deferred foreign key) rolls back too and
+  says "Nothing was deleted" on the changelist.
 * **Stock admins too.** Admins without ``get_counter`` (stock ModelAdmins the site adopted, such as
   ``auth.UserAdmin``) count with ``FASTADMIN["COUNTER"]`` (:func:`get_counter`).
 """
 
 from __future__ import annotations
 
+import logging
 from itertools import islice
-from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -37,8 +41,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .conf import fa_settings
+from .counting import Count
 from .deletion import cascade_models, delete_in_chunks, describe, lacking_delete_permissions, protected_sample
 from .guards import is_query_canceled, statement_timeout
+
+logger = logging.getLogger("fastadmin.actions")
 
 #: The changelist form's page token (``fastadmin.admin_locking.PAGE_TOKEN``), re-posted by confirmations.
 PAGE_TOKEN = "_fa_page_token"
@@ -107,7 +114,7 @@ def delete_small_selection(modeladmin, request: HttpRequest, queryset: QuerySet)
     return response
 
 
-def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet, count: Any) -> HttpResponse | None:
+def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet, count: Count) -> HttpResponse | None:
     """Confirm with a bounded preview, refuse when permissions or ``PROTECT`` stop it, else delete."""
     opts = modeladmin.model._meta
     site = modeladmin.admin_site
@@ -122,9 +129,11 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
         except (ProtectedError, RestrictedError) as exc:  # found by the collector, not the pre-check
             stopping = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
             protected = list(islice(stopping, limit))
-        except IntegrityError as exc:  # e.g. a DO_NOTHING relation whose rows still point here
+        except IntegrityError:  # e.g. a DO_NOTHING relation whose rows still point here
+            logger.warning("Delete of %s %s rolled back", count, opts.label, exc_info=True)
             modeladmin.message_user(
-                request, _("Nothing was deleted: the database refused the delete (%(error)s).") % {"error": exc},
+                request,
+                _("Nothing was deleted: the database refused the delete (other rows still refer to these)."),
                 messages.ERROR,
             )
             return None
