@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models.signals import post_delete, pre_delete
 from django.test import Client, override_settings
@@ -190,7 +191,7 @@ def test_a_deferred_foreign_key_violation_deletes_nothing(alice):
     fields = open_form(alice, SHELVES, "changelist-form")
     response = post(alice, SHELVES, [*select(fields, [s.pk for s in made]), ("post", "yes")])
     assert response.status_code == 302
-    messages = [str(m) for m in response.wsgi_request._messages]
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any("Nothing was deleted" in m for m in messages), messages
     assert Shelf.objects.count() == 4
 
@@ -252,7 +253,7 @@ def test_confirmation_reposts_the_page_token_and_the_guard_uses_it(alice, thresh
         Gadget.objects.filter(pk=rows[1].pk).update(city="Bergen")  # changed between confirmation and "Yes"
         response = confirm(alice, url, page)
     assert response.status_code == 302
-    assert "Nothing was done" in " ".join(str(m) for m in response.wsgi_request._messages)
+    assert "Nothing was done" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     assert Gadget.objects.count() == 3
 
 
