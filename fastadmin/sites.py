@@ -17,6 +17,10 @@ class FastAdminSite(admin.AdminSite):
     * Models that other apps registered on ``django.contrib.admin.site`` (``auth.User``, third-party
       apps) are served here too, with their own ModelAdmin classes, so a project can swap the site it
       mounts without touching every app's ``admin.py``. Set ``adopt_default_site = False`` to opt out.
+    * The site-wide ``delete_selected`` is :func:`fastadmin.actions.delete_selected`, which works for
+      every admin served here, fastadmin or adopted stock.
+
+    Only public ``AdminSite`` API is used (``add_action``, ``is_registered``, ``get_model_admin``).
     """
 
     adopt_default_site = True

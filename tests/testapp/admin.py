@@ -129,3 +129,20 @@ class StockGadgetAdmin(EditableOptions, admin.ModelAdmin):
 @admin.register(Ticket, site=stock_site)
 class StockTicketAdmin(EditableOptions, admin.ModelAdmin):
     pass
+
+
+# ------------------------------------------------------------------ site-wide delete (test_delete_action)
+from .models import Book, Chapter, Loan, Shelf  # noqa: E402
+
+
+@fastadmin.register(Shelf)
+class ShelfAdmin(fastadmin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    ordering = ["pk"]
+    list_per_page = 10
+
+
+fastadmin.site.register(Book)
+fastadmin.site.register(Chapter)
+fastadmin.site.register(Loan)

@@ -88,3 +88,60 @@ class Part(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+# ------------------------------------------------------------------ site-wide delete (test_delete_action)
+class Shelf(models.Model):
+    """The root of a cascade tree: Shelf -> Book -> Chapter, with PROTECT/RESTRICT/DO_NOTHING edges."""
+
+    name = models.CharField(max_length=50)
+    kind = models.CharField(max_length=1, default="a")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Book(models.Model):
+    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE)
+    title = models.CharField(max_length=50)
+    tags = models.ManyToManyField(Category, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Chapter(models.Model):
+    """Two cascades away from Shelf: its delete permission must be checked too."""
+
+    book = models.ForeignKey(Book, on_delete=models.CASCADE)
+    title = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Loan(models.Model):
+    """PROTECTs a book, so a shelf holding a lent book can't be deleted."""
+
+    book = models.ForeignKey(Book, on_delete=models.PROTECT)
+    borrower = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return f"loan to {self.borrower}"
+
+
+class ShelfLabel(models.Model):
+    shelf = models.ForeignKey(Shelf, on_delete=models.RESTRICT)
+    text = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Sticker(models.Model):
+    """DO_NOTHING: the database's (deferred) foreign key is what stops a delete."""
+
+    shelf = models.ForeignKey(Shelf, on_delete=models.DO_NOTHING)
+
+    def __str__(self) -> str:
+        return f"sticker {self.pk}"
