@@ -78,10 +78,11 @@ def check_locking(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {})
     if not isinstance(user, dict):
         return messages  # fastadmin.E001
-    if not isinstance(fa_settings.LOCKING, bool):
+    if not isinstance(fa_settings.LOCKING, bool) and fa_settings.LOCKING != "strict":
         messages.append(
             Error(
-                f"FASTADMIN['LOCKING'] must be True or False, not {fa_settings.LOCKING!r}.",
+                f"FASTADMIN['LOCKING'] must be True, False or 'strict', not {fa_settings.LOCKING!r}.",
+                hint="'strict' refuses change form, list_editable and action POSTs without a token.",
                 id="fastadmin.E201",
             )
         )

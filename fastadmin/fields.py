@@ -1,7 +1,7 @@
 """``VersionField``: a row version that every write bumps, so a stale edit can be detected by one UPDATE.
 
 The admin writes a versioned row with ``UPDATE ... SET ..., version = version + 1 WHERE pk = %s AND
-version = %s`` (see :func:`fastadmin.locking.save_versioned`) and treats "0 rows" as "someone else
+version = %s`` (see :func:`fastadmin.locking.rows.save_versioned`) and treats "0 rows" as "someone else
 saved first". Plain ``Model.save()`` calls by other code bump the column too: :meth:`pre_save`
 hands Django ``F(version) + 1`` for an UPDATE. That uses only the public field API (no
 ``Model._do_update`` override), so it behaves the same on Django 5.2 and 6.x.
