@@ -99,6 +99,8 @@ class Part(models.Model):
     gadget = models.ForeignKey(Gadget, on_delete=models.CASCADE)
     label = models.CharField(max_length=50)
     qty = models.IntegerField(default=0)
+    # Free text the inline stress scenario appends markers to.
+    note = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return self.label

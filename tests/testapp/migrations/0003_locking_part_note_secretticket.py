@@ -1,4 +1,4 @@
-from django.db import migrations
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
@@ -7,6 +7,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(model_name="part", name="note", field=models.TextField(blank=True)),
         migrations.CreateModel(
             name="SecretTicket",
             fields=[],
