@@ -193,6 +193,7 @@ class RowLocking(BaseLocking):
         raw = self.request.POST.get(PAGE_TOKEN)
         if not raw:
             self.tokenless(PAGE_TOKEN)
+            self._token = None  # stock then saves the rows: one warning per request is enough
             return None
         self.page = PageToken.read(self.model, raw, self.user_id)
         return self.page
