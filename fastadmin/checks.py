@@ -86,6 +86,18 @@ def check_locking(app_configs=None, **kwargs):
                 id="fastadmin.E201",
             )
         )
+    max_age = fa_settings.TOKEN_MAX_AGE_S
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age <= 0:
+        messages.append(Error(f"FASTADMIN['TOKEN_MAX_AGE_S'] must be a positive integer, not {max_age!r}.",
+                              id="fastadmin.E207"))
+    try:
+        from .locking import BaseLocking
+
+        locking_class = import_string(fa_settings.LOCKING_CLASS)
+        if not (isinstance(locking_class, type) and issubclass(locking_class, BaseLocking)):
+            raise ImportError(f"{fa_settings.LOCKING_CLASS} is not a fastadmin.BaseLocking subclass")
+    except ImportError as exc:
+        messages.append(Error(f"FASTADMIN['LOCKING_CLASS'] cannot be used: {exc}", id="fastadmin.E208"))
     if fa_settings.STALE_SELECTION not in STALE_SELECTION_CHOICES:
         messages.append(
             Error(
