@@ -28,11 +28,10 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 
 from ..conf import fa_settings
 from ..exceptions import BadParameter
-from . import actions, listedit, pages
+from . import actions, pages
 from .forms import PageFormSetMixin, token_form
 from .strategy import BaseLocking
 from .tokens import PAGE_TOKEN, TOKEN
@@ -94,7 +93,7 @@ class OptimisticLockingMixin:
         except BadParameter as exc:
             return pages.problem_response(self, request, 400, exc)
         except EditConflict as conflict:
-            return pages.conflict_response(self, request, conflict, self.get_locking(request).edit_token(None))
+            return pages.conflict_response(self, request, conflict, self.get_locking(request).conflict_token())
 
     def save_model(self, request: HttpRequest, obj: models.Model, form, change: bool) -> None:
         if not (change and self.locking_enabled(request) and self.get_locking(request).save_object(obj, form)):
@@ -102,12 +101,8 @@ class OptimisticLockingMixin:
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         if change and self.locking_enabled(request) and formsets is not None and "_saveasnew" not in request.POST:
-            locking = self.get_locking(request)
-            locking.check_inlines(form, formsets)
-            locking.merge_many_to_many(form)
-            if getattr(locking, "theirs_changed", None):
-                self.message_user(request, _("Meanwhile someone else changed %(fields)s; their values were kept.")
-                                  % {"fields": ", ".join(locking.theirs_changed)}, messages.INFO)
+            for message in self.get_locking(request).before_related(form, formsets):
+                self.message_user(request, message, messages.INFO)
         super().save_related(request, form, formsets, change)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
@@ -127,7 +122,7 @@ class OptimisticLockingMixin:
         except BadParameter as exc:
             return pages.problem_response(self, request, 400, exc)
         except EditConflict as conflict:
-            token = self.get_locking(request).edit_token(None)
+            token = self.get_locking(request).conflict_token()
             return pages.conflict_response(self, request, conflict, token, deleting=True)
 
     def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
@@ -156,7 +151,7 @@ class OptimisticLockingMixin:
         if (request.method == "POST" and "_save" in request.POST and self.list_editable
                 and IS_POPUP_VAR not in request.GET and self.locking_enabled(request)):
             try:
-                response = listedit.save_list_editable(self.get_locking(request))
+                response = self.get_locking(request).save_list()
             except BadParameter as exc:
                 return pages.problem_response(self, request, 400, exc)
             if response is not None:

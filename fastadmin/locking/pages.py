@@ -17,6 +17,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..exceptions import BadParameter
+from ..tokens import dump_value
 from .strategy import RESOLVE, RESOLVE_ALL
 from .tokens import TOKEN, EditToken, dump
 from .values import EditConflict
@@ -53,7 +54,7 @@ def conflict_response(
         if deleting:  # "delete anyway" confirms the row as it is now
             new_token = EditToken(token.pk, token.user, conflict.version, dump(conflict.theirs))
         else:
-            seen = {**token.seen, **{c.name: dump({"v": c.theirs})["v"] for c in conflict.conflicts}}
+            seen = {**token.seen, **{c.name: dump_value(c.theirs) for c in conflict.conflicts}}
             new_token = EditToken(token.pk, token.user, token.version, token.base, token.inlines, seen,
                                   token.shown_at)
     fields = {f.name: f for f in model._meta.concrete_fields}

@@ -17,10 +17,12 @@ from django.contrib.admin.utils import flatten
 from django.db import models, router
 from django.forms import BaseForm
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from ..conf import fa_settings
 from ..fields import version_field
-from .rows import lock_rows, read_current
+from .inlines import check_inlines, inline_token_fields, save_formset
+from .rows import read_current
 from .tokens import PAGE_TOKEN, TOKEN, EditToken, PageToken, dump, load
 from .values import (
     MINE,
@@ -44,14 +46,21 @@ _UNREAD = object()
 class BaseLocking:
     """Contract of a locking strategy (``ModelAdmin.locking_class``), one instance per request.
 
-    Tokens: :meth:`form_token`, :meth:`delete_token` and :meth:`page_token` sign what a page shows.
-    Writes, each inside the admin's transaction and only after the admin checked permissions:
-    :meth:`save_object` (from ``save_model``; returns False to let stock save), :meth:`check_inlines`
-    and :meth:`save_formset` (from ``save_related``/``save_formset``), :meth:`check_delete` (from
-    ``delete_model``), :meth:`run_action` (wraps every action). Conflicts raise
-    :class:`~fastadmin.locking.values.EditConflict` having written nothing (the caller answers 409);
-    a bad token raises :class:`~fastadmin.locking.values.BadEditToken` (400). A POST without any
-    token is saved like stock unless ``FASTADMIN["LOCKING"] == "strict"``.
+    Tokens: :meth:`form_token`, :meth:`delete_token` and :meth:`page_token` sign what a page shows
+    (only fields the admin shows and lets the user edit). Writes, each inside the admin's transaction
+    and only after the admin checked permissions and that the object exists:
+
+    * :meth:`save_object` from ``save_model``: merge and ``obj.save(update_fields=...)``; returns
+      False to let stock save (a POST without a token).
+    * :meth:`before_related` from ``save_related`` (inline rows merged, many-to-many merged), then
+      :meth:`save_formset` from ``save_formset`` (False: stock saves the formset).
+    * :meth:`check_delete` from ``delete_model``; :meth:`save_list` for a list_editable POST (None:
+      stock handles it); :meth:`run_action` wraps every action.
+
+    A conflict raises :class:`~fastadmin.locking.values.EditConflict` having written nothing (the
+    admin answers 409 with :meth:`conflict_token` on the page); a bad token raises
+    :class:`~fastadmin.locking.values.BadEditToken` (400). A POST without any token is saved like
+    stock unless ``FASTADMIN["LOCKING"] == "strict"``.
     """
 
     def __init__(self, model_admin: Any, request: HttpRequest) -> None:
@@ -68,16 +77,24 @@ class BaseLocking:
     def page_token(self, cl: Any) -> str:
         raise NotImplementedError
 
+    def conflict_token(self) -> Any:
+        """The token the request posted (what the 409 page builds its re-post token from)."""
+        raise NotImplementedError
+
     def save_object(self, obj: models.Model, form: BaseForm) -> bool:
         raise NotImplementedError
 
-    def check_inlines(self, form: BaseForm, formsets: list) -> None:
+    def before_related(self, form: BaseForm, formsets: list) -> list[str]:
+        """Returns messages for the user (e.g. fields someone else changed meanwhile, kept)."""
         raise NotImplementedError
 
     def save_formset(self, formset: Any) -> bool:
         raise NotImplementedError
 
     def check_delete(self, obj: models.Model) -> None:
+        raise NotImplementedError
+
+    def save_list(self) -> Any:
         raise NotImplementedError
 
     def run_action(self, func: Any, modeladmin: Any, queryset: models.QuerySet) -> Any:
@@ -253,6 +270,22 @@ class RowLocking(BaseLocking):
             self.list_merged.append((obj, result.theirs_changed, form))
         return True
 
+    def conflict_token(self) -> EditToken | None:
+        return self._token if self._token is not _UNREAD else None
+
+    def before_related(self, form: BaseForm, formsets: list) -> list[str]:
+        self.check_inlines(form, formsets)
+        self.merge_many_to_many(form)
+        if not self.theirs_changed:
+            return []
+        return [_("Meanwhile someone else changed %(fields)s; their values were kept.")
+                % {"fields": ", ".join(self.theirs_changed)}]
+
+    def save_list(self) -> Any:
+        from .listedit import save_list_editable
+
+        return save_list_editable(self)
+
     def merge_many_to_many(self, form: BaseForm) -> list[str]:
         """My additions and removals (against the base) applied to the current set, so another
         editor's concurrent additions survive. Returns the names merged (taken out of cleaned_data)."""
@@ -275,62 +308,10 @@ class RowLocking(BaseLocking):
 
     # ------------------------------------------------------------------ inlines
     def check_inlines(self, form: BaseForm, formsets: list) -> None:
-        """Merge every changed inline row with its locked row; one 409 listing all inline conflicts."""
-        token = self._token if self._token is not _UNREAD else None
-        if token is None:
-            return
-        resolutions, conflicts = self.resolutions(), []
-        for formset in formsets:
-            bases = token.inlines.get(formset.prefix)
-            if bases is None:
-                continue
-            changed = [f for f in formset.initial_forms
-                       if f.instance.pk is not None and f.has_changed() and not _deleted(formset, f)]
-            if not changed:
-                self.inline_writes.setdefault((formset.prefix, None), [])
-                continue
-            fields = inline_token_fields(formset, changed[0])
-            current = lock_rows(formset.model, [f.instance.pk for f in changed], fields, self.using)
-            for inline_form in changed:
-                obj = inline_form.instance
-                key = f"{formset.prefix}.{obj.pk}."
-                if str(obj.pk) not in bases:
-                    continue  # a row the page did not show: saved like stock
-                if obj.pk not in current:
-                    conflicts.append(FieldConflict(key + "deleted", "", "—", "", _inline_label(obj, "deleted")))
-                    continue
-                theirs, _version = current[obj.pk]
-                result = merge(fields, load(bases[str(obj.pk)], fields), snapshot(obj, fields), theirs,
-                               _strip(token.seen, key, fields), _strip(resolutions, key))
-                for c in result.conflicts:
-                    c.label = _inline_label(obj, str(inline_form.fields[c.name].label or c.name))
-                    c.name = key + c.name
-                conflicts.extend(result.conflicts)
-                for name, f in fields.items():
-                    if name not in result.update_fields:
-                        setattr(obj, f.attname, theirs[name])
-                self.inline_writes[(formset.prefix, obj.pk)] = result.update_fields
-        if conflicts:
-            raise EditConflict(form.instance, conflicts, {}, None, [])
+        check_inlines(self, form, formsets)
 
     def save_formset(self, formset: Any) -> bool:
-        """Save a checked inline formset row by row: changed rows with ``update_fields`` (nothing if
-        the merge left nothing to write). False if :meth:`check_inlines` did not see it (stock saves)."""
-        if not any(prefix == formset.prefix for prefix, _pk in self.inline_writes):
-            return False
-        formset.save(commit=False)
-        for obj in formset.deleted_objects:
-            obj.delete()
-        for obj in formset.new_objects:
-            obj.save()
-        for obj, _names in formset.changed_objects:
-            written = self.inline_writes.get((formset.prefix, obj.pk))
-            if written is None:
-                obj.save()
-            elif written:
-                obj.save(update_fields=update_fields_for(type(obj), written))
-        formset.save_m2m()
-        return True
+        return save_formset(self, formset)
 
     # ------------------------------------------------------------------ delete and actions
     def check_delete(self, obj: models.Model) -> None:
@@ -353,22 +334,3 @@ class RowLocking(BaseLocking):
         from .actions import run_guarded
 
         return run_guarded(self, func, modeladmin, queryset)
-
-
-def inline_token_fields(formset: Any, form: BaseForm) -> dict[str, models.Field]:
-    """An inline row's token fields: the model fields its form edits, without the parent key."""
-    fk = getattr(formset, "fk", None)
-    return {n: f for n, f in editable_fields(formset.model, form.fields).items() if fk is None or n != fk.name}
-
-
-def _deleted(formset: Any, form: BaseForm) -> bool:
-    return bool(formset.can_delete and form in formset.deleted_forms)
-
-
-def _strip(values: dict[str, Any], key: str, fields: dict | None = None) -> dict[str, Any]:
-    out = {k[len(key):]: v for k, v in values.items() if k.startswith(key)}
-    return load(out, fields) if fields is not None else out
-
-
-def _inline_label(obj: models.Model, field_label: str) -> str:
-    return f"{obj._meta.verbose_name} “{obj}”: {field_label}"
