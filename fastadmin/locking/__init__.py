@@ -11,7 +11,8 @@ admin's own hooks. Modules:
 ``tokens``      edit and page tokens (signed, expiring, bound to model/object/user)
 ``rows``        locked reads; :func:`save_versioned` for code outside the admin
 ``strategy``    :class:`BaseLocking` (the contract) and :class:`RowLocking` (default)
-``listedit``    list_editable saves;  ``actions``: the stale-selection guard
+``listedit``    list_editable saves;  ``inlines``: inline rows merged per row
+``actions``     the stale-selection guard of actions
 ``pages``       the 409 conflict and 400 pages;  ``forms``: the hidden token field
 ``admin``       :class:`OptimisticLockingMixin`, hook wiring only
 ==============  ================================================================
