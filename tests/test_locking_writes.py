@@ -190,6 +190,17 @@ def test_delete_without_permission_is_403_before_any_token(alice, bob):
     assert Gadget.objects.filter(pk=obj.pk).exists()
 
 
+def test_change_without_permission_is_403_before_the_token(alice, bob):
+    obj = make(Gadget)
+    alices_form = open_form(alice, url(obj))
+    post(bob, url(obj), open_form(bob, url(obj)), status="lost", _save="1")
+    mallory = staff("mallory", "view_gadget")
+    for token in (dict(alices_form)["_fa_token"], "garbage"):
+        response = post(mallory, url(obj), alices_form, status="won", _fa_token=token, _save="1")
+        assert response.status_code == 403
+    assert Gadget.objects.get(pk=obj.pk).status == "lost"
+
+
 def test_change_of_a_missing_object_is_stocks_redirect_not_400(alice):
     obj = make(Gadget)
     fields = open_form(alice, url(obj))
