@@ -305,3 +305,14 @@ def test_confirmation_step_with_a_stale_page_token_is_refused(alice):
                                                "_fa_page_token": token})
     assert response.status_code == 302
     assert Gadget.objects.count() == 2
+
+
+def test_field_left_out_of_the_fieldsets_is_not_signed_into_the_delete_token(alice, monkeypatch):
+    from fastadmin import site
+
+    admin = site.get_model_admin(Gadget)
+    monkeypatch.setattr(type(admin), "fieldsets", [(None, {"fields": ["name", "status"]})], raising=False)
+    obj = make(Gadget, city="HIDDEN-CITY")
+    page = alice.get(url(obj, "delete")).content.decode()
+    tokens = tokens_in(page)
+    assert tokens and all("HIDDEN-CITY" not in decode_without_key(t) for t in tokens)

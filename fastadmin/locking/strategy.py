@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.admin.utils import flatten
+from django.contrib.admin.utils import flatten, flatten_fieldsets
 from django.db import models, router
 from django.forms import BaseForm
 from django.http import HttpRequest
@@ -166,10 +166,11 @@ class RowLocking(BaseLocking):
         return self._resolutions
 
     def token_fields(self, obj: models.Model | None, form: BaseForm | None = None) -> dict[str, models.Field]:
-        """What the admin shows and lets this user edit: ``get_fields`` minus excluded and read-only
-        fields (and, given a form, only its fields). Nothing else is signed into a page."""
+        """What the admin shows and lets this user edit: ``get_fields`` (as laid out by the fieldsets)
+        minus excluded and read-only fields (and, given a form, only its fields). Nothing else is
+        signed into a page or shown on a conflict page."""
         ma, request = self.model_admin, self.request
-        names = set(flatten(ma.get_fields(request, obj)))
+        names = set(flatten(ma.get_fields(request, obj))) & set(flatten_fieldsets(ma.get_fieldsets(request, obj)))
         names -= set(ma.get_exclude(request, obj) or ())
         names -= set(ma.get_readonly_fields(request, obj))
         if form is not None:
