@@ -10,6 +10,7 @@ hook                       hands over to the request's locking object (``get_loc
 ``render_delete_form``     the delete confirmation's token; ``delete_model`` refuses a changed row
 ``changelist_view``        list_editable: the hooks above per row, one locked read (``listedit``)
 ``get_actions``            actions see only rows unchanged since the page was shown (``actions``)
+``changeform/delete_view`` a bad token becomes the 400 page, a conflict the 409 page (``pages``)
 =========================  ===================================================================
 
 Stock checks permissions and existence before any of these hooks runs, so a token is read only
