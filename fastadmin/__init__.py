@@ -7,19 +7,20 @@ every stock option keeps working, and changelists page by cursor and count by es
 from django.contrib.admin import action, display
 
 from . import cache
-from .admin_locking import OptimisticLockingMixin
 from .bulk import update_action, update_rows
 from .fields import VersionField
-from .locking import EditConflict, StaleVersion, save_versioned
+from .locking import BaseLocking, EditConflict, OptimisticLockingMixin, RowLocking, StaleVersion, save_versioned
 from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
 from .sites import FastAdminSite, site
 
 __all__ = [
+    "BaseLocking",
     "EditConflict",
     "FastAdminMixin",
     "FastAdminSite",
     "ModelAdmin",
     "OptimisticLockingMixin",
+    "RowLocking",
     "StackedInline",
     "StaleVersion",
     "TabularInline",

@@ -44,11 +44,10 @@ from .conf import fa_settings
 from .counting import Count
 from .deletion import cascade_models, delete_in_chunks, describe, lacking_delete_permissions, protected_sample
 from .guards import is_query_canceled, statement_timeout
+from .locking.tokens import PAGE_TOKEN  # the changelist form's page token, re-posted by confirmations
 
 logger = logging.getLogger("fastadmin.actions")
 
-#: The changelist form's page token (``fastadmin.admin_locking.PAGE_TOKEN``), re-posted by confirmations.
-PAGE_TOKEN = "_fa_page_token"
 #: Stock's last-resort confirmation template, and fastadmin's copy of it that re-posts the page token.
 STOCK_TEMPLATE = "admin/delete_selected_confirmation.html"
 SMALL_TEMPLATE = "fastadmin/delete_selected_confirmation_stock.html"

@@ -79,13 +79,26 @@ def check_locking(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {})
     if not isinstance(user, dict):
         return messages  # fastadmin.E001
-    if not isinstance(fa_settings.LOCKING, bool):
+    if not isinstance(fa_settings.LOCKING, bool) and fa_settings.LOCKING != "strict":
         messages.append(
             Error(
-                f"FASTADMIN['LOCKING'] must be True or False, not {fa_settings.LOCKING!r}.",
+                f"FASTADMIN['LOCKING'] must be True, False or 'strict', not {fa_settings.LOCKING!r}.",
+                hint="'strict' refuses change form, list_editable and action POSTs without a token.",
                 id="fastadmin.E201",
             )
         )
+    max_age = fa_settings.TOKEN_MAX_AGE_S
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age <= 0:
+        messages.append(Error(f"FASTADMIN['TOKEN_MAX_AGE_S'] must be a positive integer, not {max_age!r}.",
+                              id="fastadmin.E207"))
+    try:
+        from .locking import BaseLocking
+
+        locking_class = import_string(fa_settings.LOCKING_CLASS)
+        if not (isinstance(locking_class, type) and issubclass(locking_class, BaseLocking)):
+            raise ImportError(f"{fa_settings.LOCKING_CLASS} is not a fastadmin.BaseLocking subclass")
+    except ImportError as exc:
+        messages.append(Error(f"FASTADMIN['LOCKING_CLASS'] cannot be used: {exc}", id="fastadmin.E208"))
     if fa_settings.STALE_SELECTION not in STALE_SELECTION_CHOICES:
         messages.append(
             Error(

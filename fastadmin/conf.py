@@ -42,9 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_PROBE_LIMIT": 1_000,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
-    # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin; an admin can
-    # opt out with ``optimistic_locking = False``. See fastadmin/locking.py.
+    # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin: True (a POST
+    # without a fastadmin token is saved like stock, with a logged warning), "strict" (such a POST is a
+    # 400) or False (off). An admin can opt out with ``optimistic_locking = False``. See docs/locking.md.
     "LOCKING": True,
+    # Locking strategy used by every fastadmin.ModelAdmin that does not set ``locking_class``.
+    "LOCKING_CLASS": "fastadmin.locking.RowLocking",
+    # Seconds an edit or page token stays valid; an older form gets a 400 page asking for a reload.
+    "TOKEN_MAX_AGE_S": 86_400,
     # An action on rows changed since the page was shown: "refuse" runs nothing and names the rows;
     # "skip" runs the action on the unchanged rows only and names the skipped ones.
     "STALE_SELECTION": "refuse",

@@ -1,10 +1,12 @@
-"""``VersionField``: a row version that every write bumps, so a stale edit can be detected by one UPDATE.
+"""``VersionField``: a row version that every save bumps, so code outside the admin can detect stale writes.
 
-The admin writes a versioned row with ``UPDATE ... SET ..., version = version + 1 WHERE pk = %s AND
-version = %s`` (see :func:`fastadmin.locking.save_versioned`) and treats "0 rows" as "someone else
-saved first". Plain ``Model.save()`` calls by other code bump the column too: :meth:`pre_save`
-hands Django ``F(version) + 1`` for an UPDATE. That uses only the public field API (no
-``Model._do_update`` override), so it behaves the same on Django 5.2 and 6.x.
+The admin itself merges by values under ``SELECT ... FOR UPDATE`` (a write that skipped the version
+is still seen) and adds the version to every ``save(update_fields=...)``, so it is bumped on every
+admin save path; :func:`fastadmin.update_rows` bumps it too, and
+:func:`fastadmin.locking.rows.save_versioned` is a compare-and-set for scripts. Plain ``Model.save()``
+calls bump the column as well: :meth:`pre_save` hands Django ``F(version) + 1`` for an UPDATE. That
+uses only the public field API (no ``Model._do_update`` override), so it behaves the same on Django
+5.2 and 6.x.
 """
 
 from __future__ import annotations

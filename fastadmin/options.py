@@ -7,7 +7,7 @@ page the rows     ``paginator_class``             ``PAGINATOR``: keyset over (or
 say how many      ``counter_class``               ``COUNTER``: planner estimates
 filter choices    :mod:`fastadmin.filters`        bounded related / common-value filters
 find rows         ``search_backend``              ``SEARCH_BACKEND``: PostgreSQL trigram
-save safely       :mod:`fastadmin.admin_locking`  edit tokens + three-way merge (``LOCKING``)
+save safely       ``locking_class``               ``LOCKING_CLASS``: row lock + value merge
 ================  ==============================  =========================================
 
 Everything else is stock Django admin, hooked only through documented extension points
@@ -30,7 +30,6 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from .admin_locking import OptimisticLockingMixin
 from .cache_admin import ObjectCacheMixin
 from .changelist import ChangeList
 from .checks import ModelAdminChecks
@@ -39,6 +38,7 @@ from .counting import EstimatedCounter
 from .exceptions import BadParameter
 from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
+from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
 from .search_index.admin import SearchAdminMixin
 

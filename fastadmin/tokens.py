@@ -50,3 +50,10 @@ def load_value(model_field: models.Field, raw: Any) -> Any:
     if isinstance(model_field, models.DurationField) and isinstance(raw, int | float):
         return datetime.timedelta(seconds=raw)
     return model_field.to_python(raw)
+
+
+def unsign_fresh(raw: str, salt: str, max_age: float | None) -> Any:
+    """Like :func:`unsign`, but a token older than ``max_age`` seconds raises
+    :class:`django.core.signing.SignatureExpired` (a ``BadSignature``). ``signing.dumps`` always
+    timestamps, so every token made by :func:`sign` can be checked for age."""
+    return signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=salt, max_age=max_age)

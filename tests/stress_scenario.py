@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from example_project.stress import LiveServer, Tally, form_fields, lost_updates, replace, run_editors
 
-from tests.testapp.models import Gadget, Ticket
+from tests.testapp.models import Gadget, Part, Ticket
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ["notes", "memo", "log"]
@@ -80,6 +80,27 @@ def scenario(
     )
     final = {o.pk: {f: getattr(o, f) for f in FIELDS} for o in model.objects.filter(pk__in=paths)}
     return Result(site, model.__name__, tally, lost_updates(tally, final))
+
+
+#: The inline scenario's fields: two inline rows' notes (form names, rows in pk order) and the parent's.
+INLINE_FIELDS = ["part_set-0-note", "part_set-1-note", "notes"]
+
+
+def inline_scenario(
+    server: LiveServer, site: str, *, rows: int, editors: int, rounds: int, max_delay: float, seed: int = 1
+) -> Result:
+    """Editors appending to inline rows (Part of Gadget) and to the parent, through the change form."""
+    objs = [Gadget.objects.create(name=f"inline stress {i}", city="Oslo") for i in range(rows)]
+    for obj in objs:
+        Part.objects.bulk_create([Part(gadget=obj, label="a"), Part(gadget=obj, label="b")])
+    paths = {o.pk: f"/{site}/testapp/gadget/{o.pk}/change/" for o in objs}
+    tally = run_editors(server.url, f"/{site}/login/", paths, INLINE_FIELDS, editors=editors, rounds=rounds,
+                        max_delay=max_delay, users=users(), seed=seed)
+    final = {}
+    for obj in Gadget.objects.filter(pk__in=paths):
+        parts = list(Part.objects.filter(gadget=obj).order_by("pk"))
+        final[obj.pk] = {"part_set-0-note": parts[0].note, "part_set-1-note": parts[1].note, "notes": obj.notes}
+    return Result(site, "inlines", tally, lost_updates(tally, final))
 
 
 def change_form_queries(model) -> dict[str, int]:

@@ -270,9 +270,9 @@ def test_small_select_across_confirmation_posts_keys_without_the_token(alice):
 
 
 def test_page_token_name_matches_the_locking_module():
-    from fastadmin import admin_locking
+    from fastadmin.locking import tokens
 
-    assert actions.PAGE_TOKEN == admin_locking.PAGE_TOKEN
+    assert actions.PAGE_TOKEN == tokens.PAGE_TOKEN
 
 
 @pytest.mark.parametrize("threshold", [10_000, 1])

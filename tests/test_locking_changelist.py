@@ -91,8 +91,9 @@ def test_list_editable_100_rows_is_a_handful_of_queries(model, alice):
         f"admin {r.pk}" for r in rows
     )
     print(f"list_editable 100-row save, queries: {model.__name__} {counts}")
-    assert counts["stock"] > 100
-    assert counts["admin"] <= 10, counts
+    # Every row goes through save_model/log_change like stock (issue 7): no more than stock's queries,
+    # of which exactly one is the locked read of the posted rows.
+    assert counts["admin"] <= counts["stock"], counts
 
 
 def test_list_editable_invalid_input_shows_errors_and_saves_nothing(alice):
@@ -113,13 +114,15 @@ def test_list_editable_invalid_input_shows_errors_and_saves_nothing(alice):
     assert rows[0].city == "Oslo"
 
 
-@pytest.mark.parametrize("how", ["altered", "missing"])
-def test_list_editable_tampered_page_token_is_400(alice, how):
+@pytest.mark.parametrize("how", ["altered", "empty-strict"])
+def test_list_editable_tampered_page_token_is_400(alice, how, settings):
     model = MODELS[0]
     row = make(model)
     fields = open_form(alice, changelist(model), "changelist-form")
     token = dict(fields)["_fa_page_token"]
     forged = token[:-3] + "xyz" if how == "altered" else ""
+    if how == "empty-strict":
+        settings.FASTADMIN = {"LOCKING": "strict"}
     response = post(
         alice,
         changelist(model),

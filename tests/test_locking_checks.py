@@ -21,10 +21,17 @@ def test_defaults_are_clean():
     assert ids() == []
 
 
+def test_strict_locking_is_accepted():
+    assert ids(LOCKING="strict") == []
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "expected"),
     [
         ("LOCKING", "yes", "fastadmin.E201"),
+        ("TOKEN_MAX_AGE_S", 0, "fastadmin.E207"),
+        ("LOCKING_CLASS", "fastadmin.locking.Nope", "fastadmin.E208"),
+        ("LOCKING_CLASS", "fastadmin.pagination.KeysetPaginator", "fastadmin.E208"),
         ("STALE_SELECTION", "ignore", "fastadmin.E202"),
         ("OBJECT_CACHE_ALIAS", "nope", "fastadmin.E203"),
         ("OBJECT_CACHE_TIMEOUT", 0, "fastadmin.E204"),

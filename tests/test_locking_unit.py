@@ -1,13 +1,17 @@
 """The merge policy, tokens and the model-level versioned save, without the admin."""
 
+import time
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from fastadmin import StaleVersion, save_versioned
 from fastadmin.locking import BadEditToken, EditToken, PageToken, editable_fields, merge
+from fastadmin.locking.tokens import load
 from tests.locking_helpers import make
 from tests.testapp.models import Gadget, Ticket
 
@@ -44,19 +48,48 @@ def test_merge_resolutions_apply_only_to_the_value_seen():
 @pytest.mark.django_db
 def test_edit_token_round_trip_and_tampering():
     obj = make(Gadget, price="12.50")
-    raw = EditToken.for_object(obj, FIELDS).sign(Gadget)
-    token = EditToken.read(Gadget, raw, obj.pk)
-    assert (
-        token.base == {"status": "new", "city": "Oslo", "price": Decimal("12.50")} and token.version is None
-    )
+    raw = EditToken.for_object(obj, FIELDS, user=5).sign(Gadget)
+    token = EditToken.read(Gadget, raw, obj.pk, 5)
+    assert load(token.base, FIELDS) == {"status": "new", "city": "Oslo", "price": Decimal("12.50")}
+    assert token.version is None
     with pytest.raises(BadEditToken, match="altered"):
-        EditToken.read(Gadget, raw[:-2] + ("xy" if not raw.endswith("xy") else "zz"), obj.pk)
+        EditToken.read(Gadget, raw[:-2] + ("xy" if not raw.endswith("xy") else "zz"), obj.pk, 5)
     with pytest.raises(BadEditToken, match="another object"):
-        EditToken.read(Gadget, raw, obj.pk + 1)
+        EditToken.read(Gadget, raw, obj.pk + 1, 5)
     with pytest.raises(BadEditToken, match="altered"):
-        EditToken.read(Ticket, raw, obj.pk)  # salted per model
+        EditToken.read(Ticket, raw, obj.pk, 5)  # salted per model
     with pytest.raises(BadEditToken, match="altered"):
-        PageToken.read(Gadget, raw)  # and per kind
+        PageToken.read(Gadget, raw, 5)  # and per kind
+
+
+@pytest.mark.django_db
+def test_tokens_are_bound_to_the_user_and_expire():
+    obj = make(Gadget)
+    raw = EditToken.for_object(obj, FIELDS, user=5).sign(Gadget)
+    with pytest.raises(BadEditToken, match="another user"):
+        EditToken.read(Gadget, raw, obj.pk, 6)
+    page = PageToken.for_rows(Gadget, [obj], ["city"], user=5).sign(Gadget)
+    with pytest.raises(BadEditToken, match="another user"):
+        PageToken.read(Gadget, page, 6)
+    with override_settings(FASTADMIN={"TOKEN_MAX_AGE_S": 60}):
+        old = time.time() - 61
+        with mock.patch("time.time", return_value=old):
+            raw = EditToken.for_object(obj, FIELDS, user=5).sign(Gadget)
+            page = PageToken.for_rows(Gadget, [obj], ["city"], user=5).sign(Gadget)
+        with pytest.raises(BadEditToken, match="Reload the page"):
+            EditToken.read(Gadget, raw, obj.pk, 5)
+        with pytest.raises(BadEditToken, match="Reload the page"):
+            PageToken.read(Gadget, page, 5)
+
+
+@pytest.mark.django_db
+def test_page_digest_is_keyed():
+    """A plain hash of a low-entropy column could be reversed by hashing every candidate value."""
+    obj = make(Gadget, status="won")
+    page = PageToken.for_rows(Gadget, [obj], [], user=1)
+    digest = page.rows[str(obj.pk)][1]
+    with override_settings(FASTADMIN={"SIGNING_KEY": "another key"}):
+        assert PageToken.for_rows(Gadget, [obj], [], user=1).rows[str(obj.pk)][1] != digest
 
 
 @pytest.mark.django_db

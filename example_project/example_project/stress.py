@@ -8,6 +8,9 @@ that was *reported saved* (redirect after POST) must still be in the final value
 because every later edit of that field started from a value that contained it -- unless a save
 silently wrote an older value over it: that is a lost update. An explicit conflict (HTTP 409) is
 fine: the editor was told. Anything else (500, 400, a re-rendered form) is counted as an error.
+
+A field is named as the form posts it, so inline rows are edited the same way (``part_set-0-note``:
+the first inline row's ``note``); ``tests/stress_scenario.py::inline_scenario`` does that.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ def result_list(cl):
 
 @register.simple_tag
 def fastadmin_page_token(cl):
-    """The page token of fastadmin.admin_locking, beside the results (stock's ``hiddenfields`` block
+    """The page token of fastadmin.locking, beside the results (stock's ``hiddenfields`` block
     holds the formset's own hidden fields only)."""
     page_token = getattr(cl.model_admin, "page_token_input", None)
     return page_token(cl) if page_token is not None else ""

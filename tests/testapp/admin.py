@@ -90,7 +90,10 @@ from django.db.models import F  # noqa: E402
 
 from fastadmin import update_action  # noqa: E402
 
-from .models import Gadget, Part, Ticket  # noqa: E402
+from .models import Gadget, Part, SecretTicket, Ticket  # noqa: E402
+
+#: Calls of TicketAdmin's own save_model/save_related/log_change: a project's overrides must run.
+HOOK_CALLS: list[tuple[str, object]] = []
 
 
 class EditableOptions:
@@ -118,7 +121,26 @@ class GadgetAdmin(EditableOptions, fastadmin.ModelAdmin):
 
 @fastadmin.register(Ticket)
 class TicketAdmin(EditableOptions, fastadmin.ModelAdmin):
-    pass
+    def save_model(self, request, obj, form, change):
+        HOOK_CALLS.append(("save_model", obj.pk))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        HOOK_CALLS.append(("save_related", form.instance.pk))
+        super().save_related(request, form, formsets, change)
+
+    def log_change(self, request, obj, message):
+        HOOK_CALLS.append(("log_change", obj.pk))
+        return super().log_change(request, obj, message)
+
+
+@fastadmin.register(SecretTicket)
+class SecretTicketAdmin(fastadmin.ModelAdmin):
+    exclude = ["memo"]
+    readonly_fields = ["notes"]
+    list_display = ["name", "status", "city"]
+    list_editable = ["status", "city"]
+    ordering = ["pk"]
 
 
 @admin.register(Gadget, site=stock_site)

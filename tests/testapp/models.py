@@ -1,3 +1,5 @@
+from collections import Counter
+
 from django.db import models
 
 from fastadmin.fields import VersionField
@@ -45,6 +47,14 @@ class Note(models.Model):
     def __str__(self) -> str:
         return self.text[:30]
 
+#: ``Model.save()`` calls per (model name, pk): every admin write path must run it once per saved row.
+SAVES: Counter = Counter()
+
+
+def count_save(obj: models.Model) -> None:
+    SAVES[(type(obj).__name__, obj.pk)] += 1
+
+
 class EditableFields(models.Model):
     """The columns the locking tests edit concurrently (status/city: the issue's example)."""
 
@@ -68,6 +78,10 @@ class EditableFields(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        count_save(self)
+        super().save(*args, **kwargs)
+
 
 class Gadget(EditableFields):
     """Versionless: conflicts are found by comparing the shown values with the row under FOR UPDATE."""
@@ -80,14 +94,27 @@ class Ticket(EditableFields):
 
 
 class Part(models.Model):
-    """An inline of Gadget (inline rows are not merged: see test_locking_admin)."""
+    """An inline of Gadget (inline rows are merged like the parent: see test_locking_writes)."""
 
     gadget = models.ForeignKey(Gadget, on_delete=models.CASCADE)
     label = models.CharField(max_length=50)
     qty = models.IntegerField(default=0)
+    # Free text the inline stress scenario appends markers to.
+    note = models.TextField(blank=True)
 
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args, **kwargs):
+        count_save(self)
+        super().save(*args, **kwargs)
+
+
+class SecretTicket(Ticket):
+    """A Ticket whose admin excludes ``memo``: its value must appear in no page and no token."""
+
+    class Meta:
+        proxy = True
 
 
 # ------------------------------------------------------------------ site-wide delete (test_delete_action)

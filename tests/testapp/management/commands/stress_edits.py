@@ -5,8 +5,9 @@
 
 Creates a scratch database (``<name>_stress``, dropped afterwards) on the configured PostgreSQL,
 starts ``runserver`` on it in another process, lets ``--editors`` threads edit ``--rows`` rows of
-Gadget (versionless) and Ticket (VersionField) with random pauses between GET and POST, and
-prints the lost updates counted for each site, then the queries of one change-form save.
+Gadget (versionless) and Ticket (VersionField) with random pauses between GET and POST, then edit
+two inline rows (Part) and the parent of ``--rows`` Gadgets through the change form, and prints the
+lost updates counted for each site and scenario, then the queries of one change-form save.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from tests.stress_scenario import MODELS, change_form_queries, scenario, start_server
+from tests.stress_scenario import MODELS, change_form_queries, inline_scenario, scenario, start_server
 
 
 class Command(BaseCommand):
@@ -68,6 +69,19 @@ class Command(BaseCommand):
                     out.write(f"{result.line()}  ({time.perf_counter() - started:.1f}s)\n")
                     for error in result.tally.errors[:3]:
                         out.write(f"    error: {error}\n")
+                started = time.perf_counter()
+                result = inline_scenario(
+                    server,
+                    site,
+                    rows=options["rows"],
+                    editors=options["editors"],
+                    rounds=options["rounds"],
+                    max_delay=options["max_delay"],
+                    seed=options["seed"],
+                )
+                out.write(f"{result.line()}  ({time.perf_counter() - started:.1f}s)\n")
+                for error in result.tally.errors[:3]:
+                    out.write(f"    error: {error}\n")
         finally:
             server.stop()
         out.write("queries for one change-form save (POST only):\n")
