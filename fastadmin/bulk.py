@@ -18,12 +18,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin import action
+from django.db import router, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import ngettext
 
 from . import cache as object_cache
+from . import search_index  # mark_dirty resolves lazily (it needs the app registry)
 from .fields import version_field
 
 
@@ -36,11 +38,16 @@ def update_rows(queryset: QuerySet, **values: Any) -> int:
     for f in model._meta.concrete_fields:
         if getattr(f, "auto_now", False):
             values.setdefault(f.attname, timezone.now())
-    if object_cache.is_registered(model):
-        pks = list(queryset.values_list("pk", flat=True))
-        object_cache.invalidate(model, pks, using=queryset.db)
-        queryset = model._base_manager.using(queryset.db).filter(pk__in=pks)
-    return queryset.update(**values)
+    # A changelist's queryset may read a replica (READ_DATABASE): the UPDATE goes to the primary.
+    queryset = queryset.using(router.db_for_write(model))
+    with transaction.atomic(using=queryset.db):
+        # Before the UPDATE: it may change which rows the queryset's filter selects.
+        search_index.mark_dirty(queryset)
+        if object_cache.is_registered(model):
+            pks = list(queryset.values_list("pk", flat=True))
+            object_cache.invalidate(model, pks, using=queryset.db)
+            queryset = model._base_manager.using(queryset.db).filter(pk__in=pks)
+        return queryset.update(**values)
 
 
 def update_action(description: str, *, permissions: tuple[str, ...] = ("change",), **values: Any):

@@ -153,9 +153,9 @@ def test_chunked_delete_action_reaches_the_index(sidecar, superuser, monkeypatch
     receivers, so Django deletes row by row with signals, each chunk writing its outbox rows."""
     from django.test import RequestFactory
 
-    from fastadmin.actions import delete_in_chunks
+    from fastadmin.deletion import delete_in_chunks
 
-    monkeypatch.setattr("fastadmin.actions.CHUNK_SIZE", 2)
+    monkeypatch.setattr("fastadmin.deletion.CHUNK_SIZE", 2)
     rows = [Lead.objects.create(name=f"Del {i}", email=f"d{i}@example.com") for i in range(5)]
     drain()
     request = RequestFactory().post("/admin/shop/lead/")
@@ -167,8 +167,6 @@ def test_chunked_delete_action_reaches_the_index(sidecar, superuser, monkeypatch
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="fastadmin.bulk.update_rows must call fastadmin.search_index.mark_dirty("
-                                       "queryset) before its UPDATE (wired at merge; then drop this marker)")
 def test_update_rows_reaches_the_index(sidecar):
     lead = Lead.objects.create(name="Bulk", email="bulk@example.com")
     drain()
