@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from fastadmin.conf import fa_settings
 from fastadmin.exceptions import BadParameter
 
-from .backends import SearchBackend
+from .backends import BaseSearchBackend
 
 
 class SearchAdminMixin:
@@ -23,12 +23,12 @@ class SearchAdminMixin:
     """
 
     #: Search backend class or dotted path; None means ``FASTADMIN["SEARCH_BACKEND"]``.
-    search_backend: type[SearchBackend] | str | None = None
+    search_backend: type[BaseSearchBackend] | str | None = None
     #: Order search results by trigram similarity unless the user sorts by a column (costs a sort
     #: of every match: fine for rare terms, a timeout for terms matching millions of rows).
     search_relevance: bool = False
 
-    def get_search_backend(self, request: HttpRequest | None = None) -> SearchBackend:
+    def get_search_backend(self, request: HttpRequest | None = None) -> BaseSearchBackend:
         backend = self.search_backend or fa_settings.SEARCH_BACKEND
         cls = import_string(backend) if isinstance(backend, str) else backend
         return cls(self)

@@ -1,6 +1,6 @@
 """Search backends: how a ModelAdmin turns the search box into a filtered queryset.
 
-Contract of a search backend (see :class:`SearchBackend`)::
+Contract of a search backend (:class:`BaseSearchBackend`)::
 
     backend = BackendClass(model_admin)
     result = backend.search(request, queryset, term)  # SearchResult(queryset, may_have_duplicates, notice)
@@ -64,15 +64,23 @@ class _Compiled:
     notice: str | None = None
 
 
-class SearchBackend:
-    """Base class: holds the ModelAdmin, lists namespaces. Subclasses implement :meth:`search`."""
+class BaseSearchBackend:
+    """The contract of a search backend (``ModelAdmin.search_backend`` / ``FASTADMIN["SEARCH_BACKEND"]``).
+
+    Built with the ModelAdmin, once per search. It is called from the admin's
+    ``get_search_results`` (never instead of it, so a project's override always runs) with the
+    queryset the caller built and the raw search text, and returns the narrowed queryset unevaluated:
+    for the same ``search_fields`` and text the rows must be the rows stock Django's search finds.
+    """
 
     def __init__(self, model_admin: ModelAdmin) -> None:
         self.model_admin = model_admin
         self.model = model_admin.model
 
     def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
-        raise NotImplementedError
+        """``queryset`` narrowed to the rows matching ``term`` (:class:`SearchResult`); input that cannot
+        be searched raises :class:`~fastadmin.exceptions.BadParameter` with a message for the user."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide a search() method")
 
     def namespaces(self, request: HttpRequest | None = None) -> list[str]:
         """The ``field:`` prefixes this backend understands, in the order to show them."""
@@ -84,7 +92,11 @@ class SearchBackend:
         return [str(spec) for spec in self.model_admin.get_search_fields(request) or ()]
 
 
-class DjangoSearchBackend(SearchBackend):
+#: The name this base class had before it was the documented contract.
+SearchBackend = BaseSearchBackend
+
+
+class DjangoSearchBackend(BaseSearchBackend):
     """Django's own admin search, exactly (every database; no namespaces, no index awareness)."""
 
     def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
@@ -120,7 +132,7 @@ class AnyOfArray(Lookup):
         return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
 
 
-class TrigramSearchBackend(SearchBackend):
+class TrigramSearchBackend(BaseSearchBackend):
     """PostgreSQL search served by trigram GIN indexes on ``UPPER(column::text)``.
 
     Each term becomes Django's own lookup for the field's mode, which compiles on PostgreSQL to the

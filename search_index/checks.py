@@ -14,7 +14,7 @@ from django.utils.module_loading import import_string
 
 from fastadmin.conf import DEFAULTS
 
-from .backends import SearchBackend
+from .backends import BaseSearchBackend
 from .fields import resolve
 from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
 from .query import FULLTEXT
@@ -25,9 +25,9 @@ def _backend_errors(value, where: str) -> list[Error]:
         backend = import_string(value) if isinstance(value, str) else value
     except ImportError as exc:
         return [Error(f"{where} cannot be imported: {exc}", id="fastadmin.E102")]
-    if not (isinstance(backend, type) and issubclass(backend, SearchBackend)):
-        return [Error(f"{where} is {backend!r}, not a SearchBackend subclass.",
-                      hint="Subclass fastadmin.search_index.backends.SearchBackend.", id="fastadmin.E102")]
+    if not (isinstance(backend, type) and issubclass(backend, BaseSearchBackend)):
+        return [Error(f"{where} is {backend!r}, not a BaseSearchBackend subclass.",
+                      hint="Subclass fastadmin.BaseSearchBackend.", id="fastadmin.E102")]
     return []
 
 
