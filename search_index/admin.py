@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.db.models import QuerySet, Value
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -34,6 +34,12 @@ class SearchAdminMixin:
         return cls(self)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """The backend's search, unless a class after this mixin in the MRO (a project's or a
+        third-party mixin placed after ``fastadmin.ModelAdmin``) overrides ``get_search_results``:
+        then that override runs, as it would on stock admin."""
+        own = next_get_search_results(self)
+        if getattr(own, "__func__", None) is not admin.ModelAdmin.get_search_results:
+            return own(request, queryset, search_term)
         if not search_term or not self.get_search_fields(request):
             return queryset, False
         in_changelist = _is_changelist(request, self)
@@ -60,6 +66,14 @@ class SearchAdminMixin:
             f"Search one field with {', '.join(n + ':' for n in names)} — e.g. {example}:value, "
             f'{example}:^start, {example}:"two words". Words must all match.'
         )
+
+
+def next_get_search_results(model_admin: Any):
+    """``get_search_results`` of the class after :class:`SearchAdminMixin` in ``model_admin``'s MRO
+    (stock's, unless something overrides it there), bound to ``model_admin``."""
+    if isinstance(model_admin, SearchAdminMixin):
+        return super(SearchAdminMixin, model_admin).get_search_results
+    return model_admin.get_search_results
 
 
 def _is_changelist(request: Any, model_admin: Any) -> bool:

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 #: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
 TRIGRAM_MIN = 3
+#: Lookups whose value is one of the field's own values: parsed with ``to_python`` (and skipped for a
+#: word that is not one), as stock does for a non-text field; the comparison stays typed and indexed.
+TYPED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 
 
 @dataclass
@@ -100,9 +103,9 @@ class DjangoSearchBackend(BaseSearchBackend):
     """Django's own admin search, exactly (every database; no namespaces, no index awareness)."""
 
     def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
-        from django.contrib.admin import ModelAdmin
+        from .admin import next_get_search_results
 
-        queryset, duplicates = ModelAdmin.get_search_results(self.model_admin, request, queryset, term)
+        queryset, duplicates = next_get_search_results(self.model_admin)(request, queryset, term)
         return SearchResult(queryset, duplicates)
 
 
@@ -242,17 +245,17 @@ class TrigramSearchBackend(BaseSearchBackend):
         """One term as an OR over its fields; ``served`` when every branch can use an index."""
         if term.namespace is not None:
             chosen = [f for f in fields if f.namespace == term.namespace]
-            if not chosen:
-                if term.namespace in self.pk_namespaces():
-                    return _Compiled(self._pk(term), served=True)
-                names = self.namespaces()
+            is_pk = not chosen and term.namespace in self.pk_namespaces()
+            if not chosen and not is_pk:
+                # Not a field here ("http://x", "note: ..."): the word as typed, as stock searches it.
+                return self._compile(Term(str(term)), fields, prefix_short=prefix_short)
+            if not term.value:
                 raise BadParameter(
-                    f"“{term.namespace}:” is not a field you can search here. "
-                    f"Search one field with {', '.join(n + ':' for n in names)} "
-                    f"(e.g. {names[0]}:something); to search for text containing a colon, "
-                    f'put it in quotes: "{term.namespace}:{term.value}".',
+                    f"“{term.namespace}:” needs a value after the colon, e.g. {term.namespace}:something.",
                     param=SEARCH_PARAM,
                 )
+            if is_pk:
+                return _Compiled(self._pk(term), served=True)
         else:
             chosen = fields
         run = longest_word(term.value)
@@ -291,9 +294,11 @@ class TrigramSearchBackend(BaseSearchBackend):
         return _Compiled(Q.create(parts, connector=Q.OR), served=served, notice=notice)
 
     def _condition(self, field: SearchField, mode: str, value: str, path: str | None = None) -> Q | None:
-        path = path or field.path
+        """The condition for one field, or None when ``value`` cannot be one of its values (stock skips
+        such a field for that word: "abc" for ``id__exact``)."""
         if field.mode == LOOKUP and mode == LOOKUP:
-            return Q(**{f"{path}__{field.lookup}": value})
+            return self._lookup(field, value, path)
+        path = path or field.path
         if mode == EXACT:
             if field.is_text or field.field is None:
                 return Q(**{f"{path}__iexact": value})
@@ -323,6 +328,20 @@ class TrigramSearchBackend(BaseSearchBackend):
                 return Q(AnyOfSubquery(F(relation.name), Subquery(inner.values(relation.target_field.name))))
         inner = self.model._base_manager.filter(condition).order_by().values("pk")
         return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
+
+    def _lookup(self, field: SearchField, value: str, path: str | None) -> Q | None:
+        """A lookup spelled out in ``search_fields`` (``id__exact``, ``name__istartswith``)."""
+        target = field.field
+        if target is not None and not field.is_text and field.lookup in TYPED_LOOKUPS:
+            parsed = _to_python(target, value)
+            return None if parsed is None else Q(**{f"{path or field.path}__{field.lookup}": parsed})
+        condition = Q(**{f"{path or field.path}__{field.lookup}": value})
+        if path is None:  # the full path, on this model: build (not run) the filter to check the value
+            try:
+                self.model._base_manager.filter(condition)
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                return None
+        return condition
 
     def _pk(self, term: Term) -> Q:
         pk = self.model._meta.pk

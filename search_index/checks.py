@@ -39,6 +39,8 @@ def check_search(app_configs=None, **kwargs):
     for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT"):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
         minimum = 0 if key == "SEARCH_PROBE_LIMIT" else 1
+        if value is None and key != "SEARCH_PROBE_LIMIT":
+            continue  # no limit
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
                                   id="fastadmin.E104"))

@@ -223,10 +223,10 @@ def test_help_text_lists_the_namespaces(admin_client, db):
 
 
 @pytest.mark.parametrize("query,status,text", [
-    ("bogus:thing", 400, "not a field you can search here"),
+    ("bogus:thing", 200, ""),  # not a search field: searched as text, like stock
     ("id:abc", 400, "not a valid ID"),
     ("a\x00b", 400, "NUL character"),
-    ("x" * 10_000, 400, "at most 200"),
+    ("x" * 10_000, 200, ""),  # stock accepts any length
     ("%", 400, "too short"),
     ("%_\\", 400, "too short"),
     ("'; DROP TABLE shop_customer; --", 200, ""),

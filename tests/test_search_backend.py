@@ -155,12 +155,8 @@ def test_exact_numeric_field_skips_values_of_the_wrong_type(customers):
 
 
 @pytest.mark.parametrize("query,message", [
-    ("bogus:x", "not a field you can search here"),
-    ("http://example.com", "put it in quotes"),
     ("email:", "needs a value"),
     ("a\x00b", "NUL"),
-    ("x" * 10_000, "at most 200"),
-    (" ".join(["w"] * 11), "at most 10"),
     ("%", "too short"),
     ("@@ --", "too short"),
     ("🎉", "too short"),
@@ -173,8 +169,7 @@ def test_bad_input_gives_a_clear_message(customers, query, message):
 def test_quoted_colon_is_plain_text(customers):
     Customer.objects.create(name="Work at:home Ltd", email="m@example.com")
     assert ours(["name"], '"at:home"')[0] == stock(["name"], '"at:home"') != []
-    with pytest.raises(BadParameter, match="put it in quotes"):
-        ours(["name"], "at:home")
+    assert ours(["name"], "at:home")[0] == stock(["name"], "at:home") != []  # "at" is no search field
     # Not namespace-shaped (starts with a digit): plain text, stock semantics next to a long word.
     Customer.objects.create(name="Meeting 10:30 Ltd", email="m2@example.com")
     assert ours(["name"], "meeting 10:30")[0] == stock(["name"], "meeting 10:30") != []
@@ -195,3 +190,75 @@ def test_reverse_relation_matches_stock_without_duplicates(customers):
     got, result = ours(["name", "leads__name"], "quorra")
     assert got == stock(["name", "leads__name"], "quorra") == [anne.pk]
     assert result.queryset.count() == 1 and result.may_have_duplicates is False
+
+
+# ---------------------------------------------------------------- drop-in: stock's results for stock's input
+def test_words_that_look_like_an_unknown_namespace_are_searched_as_typed(customers):
+    """Stock searches "http://x" or "note:x" as text; only the search fields' names are namespaces."""
+    Customer.objects.create(name="See https://example.com/x", email="url@x.test")
+    Customer.objects.create(name="todo: call back", email="todo@x.test")
+    for query in ["https://example.com", "todo: call", "todo:", "bogus:x", 'todo:"call back"']:
+        assert ours(["name", "email"], query)[0] == stock(["name", "email"], query), query
+    assert ours(["name", "email"], "https://example.com")[0] != []
+
+
+def test_search_of_any_length_and_word_count_equals_stock(customers):
+    """Stock accepts any search; so does fastadmin unless a project sets SEARCH_MAX_LENGTH/TERMS."""
+    long_name = "Quorra " + "Encom " * 30
+    Customer.objects.create(name=long_name, email="long@x.test")
+    for query in ["anne " * 80, long_name, long_name[:150], "anne marie smith example com 98 76 54 32 10 91"]:
+        got, _ = ours(["name", "email", "phone"], query)
+        assert got == stock(["name", "email", "phone"], query), query[:40]
+    assert ours(["name"], long_name)[0] == [Customer.objects.get(email="long@x.test").pk]
+
+
+def test_search_limits_are_an_opt_in(customers):
+    from django.test.utils import override_settings
+
+    with override_settings(FASTADMIN={"SEARCH_MAX_LENGTH": 400, "SEARCH_MAX_TERMS": 10}):
+        with pytest.raises(BadParameter, match="at most 400"):
+            ours(["name"], "x" * 401)
+        with pytest.raises(BadParameter, match="at most 10"):
+            ours(["name"], " ".join(f"w{i}" for i in range(11)))
+        assert ours(["name"], "anne " * 80)[0] == stock(["name"], "anne")  # repeated words count once
+
+
+@pytest.mark.parametrize("fields", [["id__exact"], ["pk__exact", "name"], ["id__exact", "email"],
+                                    ["=id", "name"], ["created__exact", "name"]])
+@pytest.mark.parametrize("kind", ["word", "number", "huge", "mixed"])
+def test_lookup_on_a_non_text_field_skips_words_that_are_not_its_values(customers, fields, kind):
+    """``search_fields = ["id__exact"]`` with "abc" raised ValueError (500); stock finds the rows the
+    other fields match and skips the field for that word."""
+    target = customers[4]
+    query = {"word": "anne", "number": str(target.pk), "huge": "9" * 30, "mixed": f"{target.pk} anne"}[kind]
+    got, _ = ours(fields, query)
+    assert got == stock(fields, query)
+    if kind == "number" and fields[0] != "created__exact":
+        assert target.pk in got
+
+
+def test_range_lookup_on_a_non_text_field_skips_words_that_are_not_its_values(customers):
+    assert ours(["id__gte", "name"], "anne")[0] == stock(["name"], "anne") != []
+    assert ours(["id__gte", "name"], str(customers[-1].pk))[0] == [customers[-1].pk]
+
+
+class ThirdPartySearch(admin.ModelAdmin):
+    """A search override in a mixin placed after fastadmin.ModelAdmin (``class A(fastadmin.ModelAdmin,
+    ThirdPartySearch)``): it comes after fastadmin's search in the MRO and must still be what runs."""
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset.filter(email__iexact=search_term), False
+
+
+@pytest.mark.parametrize("backend", [TrigramSearchBackend, DjangoSearchBackend])
+def test_an_overridden_get_search_results_always_runs(customers, backend):
+    import fastadmin
+
+    options = {"search_fields": ["name"], "search_backend": backend}
+    cls = type("A", (fastadmin.ModelAdmin, ThirdPartySearch), options)
+    model_admin = cls(Customer, fastadmin.site)
+    term = "PRIYA@example.in"
+    queryset, _ = model_admin.get_search_results(request(term), Customer.objects.all(), term)
+    assert [c.name for c in queryset] == ["Priya Sharma"]  # the override's email match, not a name search
+    queryset, _ = model_admin.get_search_results(request("anne"), Customer.objects.all(), "anne")
+    assert list(queryset) == []
