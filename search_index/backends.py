@@ -191,19 +191,20 @@ class TrigramSearchBackend(BaseSearchBackend):
         terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
         if not terms:
             return SearchResult(queryset)
-        # Stock semantics whenever one term can drive an index scan: the others are then cheap filters
-        # on its few rows. Otherwise short terms are matched as prefixes, which the index serves.
+        # Stock semantics whenever one term can drive an index scan (the others are then cheap filters
+        # on its few rows) or the table is small enough to read whole. Otherwise short terms are
+        # matched as prefixes, which the index serves.
         compiled = [self._compile(item, fields, prefix_short=False) for item in terms]
-        if not any(c.served for c in compiled):
+        if not any(c.served for c in compiled) and not self._small(queryset):
             compiled = [self._compile(item, fields, prefix_short=True) for item in terms]
-        if not any(c.served for c in compiled):
-            shortest = min(terms, key=lambda t: longest_word(t.value))
-            raise BadParameter(
-                f"“{shortest.value}” is too short to search for: a search needs a word with at least one "
-                f"letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact search "
-                f"such as {self.namespaces()[0]}:=value.",
-                param=SEARCH_PARAM,
-            )
+            if not any(c.served for c in compiled):
+                shortest = min(terms, key=lambda t: longest_word(t.value))
+                raise BadParameter(
+                    f"“{shortest.value}” is too short to search for: a search needs a word with at least "
+                    f"one letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact "
+                    f"search such as {self.namespaces()[0]}:=value.",
+                    param=SEARCH_PARAM,
+                )
         notices = [c.notice for c in compiled if c.notice]
         notice = " ".join(notices) or None
         if any(c.condition is None for c in compiled):
@@ -214,6 +215,17 @@ class TrigramSearchBackend(BaseSearchBackend):
         if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
             queryset = self._by_relevance(queryset, terms, fields)
         return SearchResult(queryset, False, notice)
+
+    def _small(self, queryset: QuerySet) -> bool:
+        """Whether the table holds fewer than ``SEARCH_SCAN_ROWS`` rows (PostgreSQL's estimate), so
+        reading all of it for a word no index can serve costs no more than a page does."""
+        limit = fa_settings.SEARCH_SCAN_ROWS
+        if not limit:
+            return False
+        from fastadmin.counting import EstimatedCounter
+
+        table = self.model._base_manager.using(queryset.db).all()
+        return EstimatedCounter(threshold=limit).estimate(table) < limit
 
     def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> QuerySet:
         """The search filter, or — for a term matching at most ``SEARCH_PROBE_LIMIT`` rows — the

@@ -36,10 +36,10 @@ def check_search(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {}) or {}
     messages = _backend_errors(user.get("SEARCH_BACKEND", DEFAULTS["SEARCH_BACKEND"]),
                                "FASTADMIN['SEARCH_BACKEND']")
-    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT"):
+    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS"):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
-        minimum = 0 if key == "SEARCH_PROBE_LIMIT" else 1
-        if value is None and key != "SEARCH_PROBE_LIMIT":
+        minimum = 0 if key in ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS") else 1
+        if value is None and key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS"):
             continue  # no limit
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
