@@ -63,6 +63,10 @@ def render(value: Any) -> str:
         return "[" + ", ".join(render(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={render(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, set | frozenset):
+        return "{" + ", ".join(sorted(render(v) for v in value)) + "}"
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
+        return f"{value.__module__}.{value.__qualname__}"  # repr() would carry a memory address
     deconstruct = getattr(value, "deconstruct", None)
     if callable(deconstruct) and not isinstance(value, type):
         try:

@@ -239,3 +239,30 @@ def test_seek_value_out_of_the_columns_range_is_bad_input_not_a_database_error(i
     """PostgreSQL refuses these (numeric overflow): the seek box must say so, not raise DataError (500)."""
     with pytest.raises(BadParameter, match="not a valid value"):
         KeysetPaginator(Item.objects.order_by("price"), 5).page(seek=seek)
+
+
+def test_cursor_signature_is_the_same_in_every_process():
+    """The rendering signed into cursors has no memory addresses or hash-seeded orders in it, so a
+    cursor made by one web worker is accepted by another."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings'); django.setup();"
+        "from django.db.models import ExpressionWrapper, F, Value;"
+        "from django.db.models.functions import Coalesce, Lower;"
+        "from fastadmin.sort_keys import render;"
+        "from tests.testapp.models import Item;"
+        "created = Item._meta.get_field('created');"
+        "print(render(Coalesce(ExpressionWrapper(F('created'), output_field=created), Value({'a', 'b', 'c'}))),"
+        " render(Lower('name').desc()))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join([str(root / "example_project"), str(root)])
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": path}).stdout
+               for seed in (1, 2)}
+    assert len(outputs) == 1
+    assert "0x" not in outputs.pop()
