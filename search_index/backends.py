@@ -21,13 +21,11 @@ A Meilisearch sidecar implements the same two methods.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import connections
-from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery, Value
+from django.db.models import F, Field, Q, QuerySet, Subquery, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
@@ -40,6 +38,7 @@ from . import fields as search_fields_module
 from .fields import LOOKUP, SearchField, forward_relation
 from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
+from .sql import COMMON_SHARE, AnyOfArray, AnyOfSubquery, planner_share, to_python
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -107,32 +106,6 @@ class DjangoSearchBackend(BaseSearchBackend):
 
         queryset, duplicates = next_get_search_results(self.model_admin)(request, queryset, term)
         return SearchResult(queryset, duplicates)
-
-
-class AnyOfSubquery(Lookup):
-    """``lhs = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the outer condition
-    stays an index condition that a BitmapOr can combine with the other fields' trigram scans
-    (``IN (subquery)`` would be a hashed filter, forcing a scan of the outer table)."""
-
-    lookup_name = "fa_any"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        rhs_sql, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs_sql} = ANY(ARRAY{rhs_sql})", (*lhs_params, *rhs_params)
-
-
-class AnyOfArray(Lookup):
-    """``lhs = ANY(%s)`` with one array parameter: compact for many keys, and never an
-    ``EmptyResultSet`` for none (``pk__in=[]`` raises it where the counter compiles the query)."""
-
-    lookup_name = "fa_any_array"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
 
 
 class TrigramSearchBackend(BaseSearchBackend):
@@ -243,7 +216,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         narrowed = queryset.filter(*conditions)
         if not limit:
             return narrowed
-        if _planner_share(narrowed) >= COMMON_SHARE:
+        if planner_share(narrowed) >= COMMON_SHARE:
             # The planner expects a large share of the table: walking the sort index meets a page of
             # matches soon, and a probe would only scan rows to learn what the estimate already says.
             return narrowed
@@ -314,7 +287,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         if mode == EXACT:
             if field.is_text or field.field is None:
                 return Q(**{f"{path}__iexact": value})
-            parsed = _to_python(field.field, value)
+            parsed = to_python(field.field, value)
             return None if parsed is None else Q(**{f"{path}__exact": parsed})
         if mode == STARTSWITH:
             return Q(**{f"{path}__istartswith": value})
@@ -345,7 +318,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         """A lookup spelled out in ``search_fields`` (``id__exact``, ``name__istartswith``)."""
         target = field.field
         if target is not None and not field.is_text and field.lookup in TYPED_LOOKUPS:
-            parsed = _to_python(target, value)
+            parsed = to_python(target, value)
             return None if parsed is None else Q(**{f"{path or field.path}__{field.lookup}": parsed})
         condition = Q(**{f"{path or field.path}__{field.lookup}": value})
         if path is None:  # the full path, on this model: build (not run) the filter to check the value
@@ -357,7 +330,7 @@ class TrigramSearchBackend(BaseSearchBackend):
 
     def _pk(self, term: Term) -> Q:
         pk = self.model._meta.pk
-        value = _to_python(pk, term.value)
+        value = to_python(pk, term.value)
         if value is None:
             raise BadParameter(
                 f"“{term.value}” is not a valid {self._describe(pk)} for {term.namespace}:; "
@@ -388,36 +361,3 @@ class TrigramSearchBackend(BaseSearchBackend):
             return queryset
         score = scores[0] if len(scores) == 1 else Greatest(*scores)
         return queryset.order_by(score.desc(), *queryset.query.order_by)
-
-
-#: A search the planner expects to match at least this share of the table skips the probe. No-match
-#: and rare terms are estimated around 0.1-0.2% (pg_trgm-less LIKE statistics); common ones at several %.
-COMMON_SHARE = 0.01
-
-
-def _planner_share(queryset: QuerySet) -> float:
-    """Rows the planner expects ``queryset`` to return, as a share of its table (0 when unknown)."""
-    connection = connections[queryset.db]
-    sql, params = queryset.order_by().values("pk").query.get_compiler(using=queryset.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-                       [connection.ops.quote_name(queryset.model._meta.db_table)])
-        row = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    table_rows = row[0] if row else 0
-    if not table_rows or table_rows <= 0:
-        return 0.0
-    return float(plan[0]["Plan"]["Plan Rows"]) / float(table_rows)
-
-
-def _to_python(field: Field, value: str) -> Any:
-    """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
-    try:
-        parsed = field.to_python(value.strip())
-        if parsed is not None:
-            field.run_validators(parsed)  # integer ranges of the database (an id beyond bigint)
-        return parsed
-    except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
-        return None
