@@ -167,8 +167,10 @@ class TrigramSearchBackend(BaseSearchBackend):
         # Stock semantics whenever one term can drive an index scan (the others are then cheap filters
         # on its few rows) or the table is small enough to read whole. Otherwise short terms are
         # matched as prefixes, which the index serves.
+        prefix_short = False
         compiled = [self._compile(item, fields, prefix_short=False) for item in terms]
         if not any(c.served for c in compiled) and not self._small(queryset):
+            prefix_short = True
             compiled = [self._compile(item, fields, prefix_short=True) for item in terms]
             if not any(c.served for c in compiled):
                 shortest = min(terms, key=lambda t: longest_word(t.value))
@@ -184,7 +186,10 @@ class TrigramSearchBackend(BaseSearchBackend):
             # e.g. "abc" against integer "=" fields only. WHERE false, not .none(): the counter and
             # paginator compile the query, and an EmptyResultSet would escape from them.
             return SearchResult(queryset.filter(Value(False)), False, notice)
-        queryset = self._narrow(queryset, [c.condition for c in compiled])
+        conditions = [c.condition for c in compiled]
+        if len(terms) > 1 and any(_multi_valued(self.model, f.path) for f in fields):
+            conditions = [self._same_related_row(terms, fields, prefix_short)]
+        queryset = self._narrow(queryset, conditions)
         if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
             queryset = self._by_relevance(queryset, terms, fields)
         return SearchResult(queryset, False, notice)
@@ -199,6 +204,14 @@ class TrigramSearchBackend(BaseSearchBackend):
 
         table = self.model._base_manager.using(queryset.db).all()
         return EstimatedCounter(threshold=limit).estimate(table) < limit
+
+    def _same_related_row(self, terms: list[Term], fields: list[SearchField], prefix_short: bool) -> Q:
+        """Every word at once, in one subquery: stock filters all words in one ``filter()`` call, so
+        words matched through a multi-valued relation (reverse FK, m2m) must match the same related
+        row ("danielle 19" finds no parent whose Danielle is 18 and whose Daniel is 19)."""
+        plain = [self._compile(t, fields, prefix_short=prefix_short, through=False).condition for t in terms]
+        inner = self.model._base_manager.filter(Q.create(plain)).order_by().values("pk")
+        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 
     def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> QuerySet:
         """The search filter, or — for a term matching at most ``SEARCH_PROBE_LIMIT`` rows — the
@@ -226,14 +239,17 @@ class TrigramSearchBackend(BaseSearchBackend):
             return narrowed
         return queryset.filter(AnyOfArray(F("pk"), keys))
 
-    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool) -> _Compiled:
-        """One term as an OR over its fields; ``served`` when every branch can use an index."""
+    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool,
+                 through: bool = True) -> _Compiled:
+        """One term as an OR over its fields; ``served`` when every branch can use an index.
+
+        ``through=False`` leaves related paths as plain joins (for :meth:`_same_related_row`)."""
         if term.namespace is not None:
             chosen = [f for f in fields if f.namespace == term.namespace]
             is_pk = not chosen and term.namespace in self.pk_namespaces()
             if not chosen and not is_pk:
                 # Not a field here ("http://x", "note: ..."): the word as typed, as stock searches it.
-                return self._compile(Term(str(term)), fields, prefix_short=prefix_short)
+                return self._compile(Term(str(term)), fields, prefix_short=prefix_short, through=through)
             if not term.value:
                 raise BadParameter(
                     f"“{term.namespace}:” needs a value after the colon, e.g. {term.namespace}:something.",
@@ -262,7 +278,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             if condition is None:
                 continue  # the value cannot be one of this field's (a word for an integer): no match here
             served = served and indexed
-            parts.append(self._through_relation(field, mode, term.value, condition))
+            parts.append(self._through_relation(field, mode, term.value, condition) if through else condition)
         notice = None
         if prefixed:
             notice = (
@@ -361,3 +377,19 @@ class TrigramSearchBackend(BaseSearchBackend):
             return queryset
         score = scores[0] if len(scores) == 1 else Greatest(*scores)
         return queryset.order_by(score.desc(), *queryset.query.order_by)
+
+
+def _multi_valued(model: Any, path: str) -> bool:
+    """Whether ``path`` crosses a relation with many rows per row of ``model`` (reverse FK, m2m)."""
+    opts = model._meta
+    for part in path.split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False

@@ -319,3 +319,31 @@ def test_short_words_on_a_small_table_mean_what_they_mean_in_stock(customers):
         assert got == stock(["name", "email", "phone"], query), query
         assert result.notice is None
     assert Customer.objects.get(name="Sally 100% Al").pk in ours(["name"], "al")[0]  # inside, not a prefix
+
+
+def test_words_through_a_multi_valued_relation_must_match_the_same_related_row(customers):
+    """Stock filters every word in one filter() call, so through a reverse FK or m2m all words must
+    match one related row: "quorra zeta" does not find a customer whose "Quorra" lead is not "zeta"."""
+    from shop.models import Lead
+
+    anne = Customer.objects.get(name="Anne Marie Smith")
+    Lead.objects.create(name="Quorra lead", email="first@x.test", customer=anne)
+    Lead.objects.create(name="Other lead", email="zeta@x.test", customer=anne)
+    fields = ["name", "leads__name", "leads__email"]
+    for query in ["quorra zeta", "quorra first@", "other zeta", "anne zeta", "lead x.test", "quorra"]:
+        got, result = ours(fields, query)
+        assert got == stock(fields, query), query
+        assert result.queryset.count() == len(got)
+    assert ours(fields, "quorra zeta")[0] == [] and ours(fields, "quorra first@")[0] == [anne.pk]
+
+
+def test_words_through_many_to_many_match_the_same_related_row(db):
+    from tests.testapp.models import Category, Gadget
+
+    red, blue = Category.objects.create(name="Red"), Category.objects.create(name="Blue")
+    gadget = Gadget.objects.create(name="Lamp")
+    gadget.tags.set([red, blue])
+    for query in ["red blue", "red lamp", "blue", "red red"]:
+        assert ours(["name", "tags__name"], query, model=Gadget)[0] == stock(["name", "tags__name"], query,
+                                                                                model=Gadget), query
+    assert ours(["name", "tags__name"], "red blue", model=Gadget)[0] == []
