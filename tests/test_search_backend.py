@@ -277,12 +277,17 @@ STOCK_SPECS = [
     ["name__icontains", "=phone"],
 ]  # "@" needs django.contrib.postgres (check fastadmin.E101), which the test settings leave out
 STOCK_QUERIES = ['"anne marie"', "'marie anne' smith", "anne", "Anne Marie Smith", 'anne "jones"', "+9198",
-                 "PRIYA@example.in", "marie", '"Zoë Ölund"', "priya", '"unterminated anne']
+                 "PRIYA@example.in", "marie", '"Zoë Ölund"', "priya", '"unterminated anne',
+                 # Django's admin_views test_search_with_spaces
+                 '"John Doe"', "'John Doe'", "John Doe", '"John Doe" John', "John Doe John", "'John Do'",
+                 "'John O'Hara'", "'John O\\'Hara'", '"John O"Hara"', '"John O\\"Hara"']
 
 
 @pytest.mark.parametrize("fields", STOCK_SPECS, ids=lambda f: ",".join(f))
 def test_stock_search_fields_syntax_gives_stocks_rows(customers, fields):
     """Prefixes, lookups spelled out and quoted phrases (smart_split) mean what they mean in stock."""
+    for i, name in enumerate(["John Doe", "John O'Hara", 'John O"Hara']):
+        Customer.objects.create(name=name, email=f"john{i}@quotes.test")
     found_any = False
     for query in STOCK_QUERIES:
         got, result = ours(fields, query)
