@@ -10,7 +10,8 @@ A page is ``WHERE (sort key) after <cursor> ORDER BY sort key, pk LIMIT per_page
 no ``COUNT``. The primary key is always the last sort key, so the order is total and no row is skipped
 or repeated while paging, whatever duplicates the sort columns hold.
 
-NULLs sort as larger than every value (PostgreSQL's default: ``ASC NULLS LAST``, ``DESC NULLS FIRST``).
+NULLs sort as larger than every value (PostgreSQL's default: ``ASC NULLS LAST``, ``DESC NULLS FIRST``)
+unless the ordering says otherwise (``F("x").desc(nulls_last=True)``: then smaller than every value).
 Because that rule is symmetric, walking backwards is walking forwards over the reversed ordering, and
 the btree index on ``(column, pk)`` serves both. When the leading column is nullable, rows with NULL
 form their own segment at one end; a page that crosses the boundary reads the second segment with a
@@ -176,11 +177,11 @@ class KeysetPaginator(BasePaginator):
     # ------------------------------------------------------------------ conditions
     @staticmethod
     def _after(key: SortKey, value: Any, descending: bool, *, with_nulls: bool = True) -> Q | None:
-        """Rows strictly after ``value`` in this key's direction, NULL being the largest value."""
+        """Rows strictly after ``value`` in this key's direction, NULLs where the key puts them."""
         if value is None:
-            return Q(**{f"{key.name}__isnull": False}) if descending and with_nulls else None
+            return Q(**{f"{key.name}__isnull": False}) if not key.nulls_at_end(descending) and with_nulls else None
         condition = Q(**{f"{key.name}__lt" if descending else f"{key.name}__gt": value})
-        if key.nullable and not descending and with_nulls:
+        if key.nullable and key.nulls_at_end(descending) and with_nulls:
             condition |= Q(**{f"{key.name}__isnull": True})
         return condition
 
@@ -206,9 +207,9 @@ class KeysetPaginator(BasePaginator):
             bound = Q(**{f"{lead.name}__lte" if lead_desc else f"{lead.name}__gte": lead_value})
         segments = [bound & alternatives] if alternatives is not None else []
         # Tail segment: the NULL block that follows the non-NULL values (ASC), or the values after it (DESC).
-        if lead.nullable and lead_value is not None and not lead_desc:
+        if lead.nullable and lead_value is not None and lead.nulls_at_end(lead_desc):
             segments.append(Q(**{f"{lead.name}__isnull": True}))
-        elif lead.nullable and lead_value is None and lead_desc:
+        elif lead.nullable and lead_value is None and not lead.nulls_at_end(lead_desc):
             segments.append(Q(**{f"{lead.name}__isnull": False}))
         return segments
 
@@ -259,7 +260,7 @@ class KeysetPaginator(BasePaginator):
             ) from None
         bound = Q(**{f"{lead.name}__lte" if lead.descending else f"{lead.name}__gte": value})
         segments = [bound]
-        if lead.nullable and not lead.descending:
+        if lead.nullable and lead.nulls_at_end(lead.descending):
             segments.append(Q(**{f"{lead.name}__isnull": True}))
         rows = self._fetch(segments, False, self.per_page + 1)
         more = len(rows) > self.per_page

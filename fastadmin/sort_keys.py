@@ -32,19 +32,28 @@ class SortKey:
     field: Field | None  # model field used to parse cursor and seek values (None for expressions)
     attname: str  # attribute holding the value on a fetched row
     source: str = ""  # what the key compares (field path or rendered expression): signed into cursors
+    nulls_largest: bool = True  # PostgreSQL's default; False for ASC NULLS FIRST / DESC NULLS LAST
+
+    def nulls_at_end(self, descending: bool) -> bool:
+        """Whether NULLs come last when scanning this key in the given direction."""
+        return descending != self.nulls_largest
 
     def order_by(self, reverse: bool = False) -> OrderBy:
         descending = self.descending != reverse
         expression = F(self.name)
         if not self.nullable:
             return expression.desc() if descending else expression.asc()
-        # Explicit, so other databases sort NULLs the way PostgreSQL does by default.
-        return expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
+        # Explicit, so every database (and every direction) puts NULLs where the ordering asked.
+        if self.nulls_at_end(descending):
+            return expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+        return expression.desc(nulls_first=True) if descending else expression.asc(nulls_first=True)
 
 
 def signature(keys: list[SortKey]) -> str:
     """A short digest naming the ordering: each key's source and direction, in order."""
-    text = "\x1f".join(("-" if k.descending else "+") + (k.source or k.name) for k in keys)
+    text = "\x1f".join(
+        ("-" if k.descending else "+") + ("" if k.nulls_largest else "~") + (k.source or k.name) for k in keys
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -78,6 +87,9 @@ def render(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- expansion
+#: (path or "", expression, descending, nulls_largest)
+Item = tuple[str, Any, bool, bool]
+
 def _last_field(model: type[Model], path: str) -> Field | None:
     """The field ``path`` ends on, or None when a part is not a field (a transform, an annotation)."""
     opts = model._meta
@@ -94,7 +106,7 @@ def _last_field(model: type[Model], path: str) -> Field | None:
     return field
 
 
-def _expand(model: type[Model], path: str, descending: bool, seen: frozenset) -> Iterator[tuple[str, Any, bool]]:
+def _expand(model: type[Model], path: str, descending: bool, seen: frozenset) -> Iterator[Item]:
     """``(path, expression, descending)`` for one ordering string, a relation replaced by the related
     model's ``Meta.ordering`` (recursively) the way Django's compiler replaces it."""
     field = _last_field(model, path)
@@ -107,7 +119,7 @@ def _expand(model: type[Model], path: str, descending: bool, seen: frozenset) ->
         or path == "pk"
         or field in seen  # a relation cycle: Django raises FieldError, the column is as good
     ):
-        yield path, F(path), descending
+        yield path, F(path), descending, True
         return
     seen = seen | {field}
     for item in related._meta.ordering:
@@ -123,14 +135,12 @@ def _expand(model: type[Model], path: str, descending: bool, seen: frozenset) ->
             # Django does not flip an explicit OrderBy of the related ordering either.
             prefixed = item.prefix_references(f"{path}{LOOKUP_SEP}")
             inner = prefixed.expression
-            if isinstance(inner, F):
-                yield inner.name, inner, prefixed.descending
-            else:
-                yield "", inner, prefixed.descending
+            yield (inner.name if isinstance(inner, F) else ""), inner, prefixed.descending, _nulls_largest(prefixed)
 
 
-def ordering_items(model: type[Model], order_by: Any) -> Iterator[tuple[str, Any, bool]]:
-    """``(path, expression, descending)`` per item of ``query.order_by``; ``path`` is "" for expressions.
+def ordering_items(model: type[Model], order_by: Any) -> Iterator[Item]:
+    """``(path, expression, descending, nulls_largest)`` per item of ``query.order_by``; ``path`` is ""
+    for expressions.
 
     Only strings are expanded through relations, as in Django: ``order_by(F("fk"))`` sorts by the column.
     """
@@ -141,9 +151,17 @@ def ordering_items(model: type[Model], order_by: Any) -> Iterator[tuple[str, Any
             yield from _expand(model, item.lstrip("-+"), item.startswith("-"), frozenset())
         elif isinstance(item, OrderBy):
             expression = item.expression
-            yield (expression.name if isinstance(expression, F) else ""), expression, item.descending
+            yield (expression.name if isinstance(expression, F) else ""), expression, item.descending, \
+                _nulls_largest(item)
         elif isinstance(item, Expression | F):
-            yield (item.name if isinstance(item, F) else ""), item, False
+            yield (item.name if isinstance(item, F) else ""), item, False, True
+
+
+def _nulls_largest(order_by: OrderBy) -> bool:
+    """False when an explicit NULLS FIRST/LAST puts NULLs where PostgreSQL puts the smallest values."""
+    if order_by.descending:
+        return not order_by.nulls_last
+    return not order_by.nulls_first
 
 
 # ---------------------------------------------------------------------------------------------- keys
@@ -180,19 +198,20 @@ def sort_keys(queryset: QuerySet) -> tuple[QuerySet, list[SortKey]]:
     pk = model._meta.pk
     keys: list[SortKey] = []
     annotations: dict[str, Any] = {}
-    for path, expression, descending in ordering_items(model, queryset.query.order_by):
+    for path, expression, descending, nulls_largest in ordering_items(model, queryset.query.order_by):
         if path in ("pk", pk.name, pk.attname):
             break  # appended below
         model_field = _local_field(model, path)
         if model_field is not None:
             keys.append(SortKey(model_field.name, descending, model_field.null, model_field,
-                                model_field.attname, source=model_field.attname))
+                                model_field.attname, source=model_field.attname, nulls_largest=nulls_largest))
             continue
         # A related path or an expression: select it under an alias so its value can be read back.
         alias = f"_fastadmin_k{len(keys)}"
         annotations[alias] = expression
         target = _path_field(model, path) if path else None
-        keys.append(SortKey(alias, descending, True, target, alias, source=path or render(expression)))
+        keys.append(SortKey(alias, descending, True, target, alias, source=path or render(expression),
+                            nulls_largest=nulls_largest))
     # The pk breaks ties in the direction of the key before it, so one btree index on
     # (column, pk) serves the page and its reverse (stock appends "-pk" whatever the direction).
     pk_descending = keys[-1].descending if keys else _pk_descending(queryset.query.order_by, pk)

@@ -206,7 +206,7 @@ def _ordering_need(model_admin: Any, ordering: list[Any], what: str) -> IndexNee
     model = model_admin.model
     pk = model._meta.pk
     fields: list[tuple[models.Field, bool]] = []
-    for path, _expression, descending in ordering_items(model, ordering):
+    for path, _expression, descending, _nulls in ordering_items(model, ordering):
         if not path:
             return Skipped(model_admin, what, "sorts by an expression")
         model_field = _local_field(model, path)

@@ -4,7 +4,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.db import connection
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Lower, Upper
 from django.test.utils import CaptureQueriesContext
 
@@ -266,3 +266,40 @@ def test_cursor_signature_is_the_same_in_every_process():
                for seed in (1, 2)}
     assert len(outputs) == 1
     assert "0x" not in outputs.pop()
+
+
+NULLS_ORDERINGS = {
+    "rank desc nulls last": [F("rank").desc(nulls_last=True)],
+    "rank asc nulls first": [F("rank").asc(nulls_first=True)],
+    "label desc nulls last, rank": [F("label").desc(nulls_last=True), "rank"],
+    "upper(label) asc nulls first": [Upper("label").asc(nulls_first=True)],
+    "created desc nulls last, rank asc nulls first": [F("created").desc(nulls_last=True),
+                                                      F("rank").asc(nulls_first=True)],
+    "rank desc nulls first (the default, spelled out)": [F("rank").desc(nulls_first=True)],
+}
+
+
+@pytest.mark.parametrize("name", NULLS_ORDERINGS)
+@pytest.mark.parametrize("per_page", [1, 7, 100])
+def test_explicit_nulls_placement_is_the_order_stock_shows(items, name, per_page):
+    """``F("x").desc(nulls_last=True)`` (an admin ``ordering`` Django's own tests use) puts NULLs where
+    it says, on every page, forwards and backwards; the cursor is bound to that placement too."""
+    ordering = NULLS_ORDERINGS[name]
+    last = ordering[-1]
+    descending = last.startswith("-") if isinstance(last, str) else last.descending
+    expected = offset_walk(Item.objects.order_by(*ordering, "-pk" if descending else "pk"), per_page)
+    paginator = KeysetPaginator(Item.objects.order_by(*ordering), per_page)
+    assert keyset_walk(paginator, forward=True) == expected
+    assert list(reversed(keyset_walk(paginator, forward=False))) == expected
+
+
+def test_cursor_is_bound_to_the_nulls_placement(items):
+    cursor = cursor_for(Item.objects.order_by(F("rank").desc(nulls_last=True)))
+    with pytest.raises(InvalidCursor, match="another sort order"):
+        KeysetPaginator(Item.objects.order_by(F("rank").desc()), 5).page(cursor=cursor)
+
+
+def test_seek_with_nulls_first_leaves_the_nulls_before(items):
+    page = KeysetPaginator(Item.objects.order_by(F("rank").asc(nulls_first=True)), 200).page(seek="3")
+    assert page.rows and all(r.rank is not None and r.rank >= 3 for r in page.rows)
+    assert page.prev_cursor  # the NULL block and ranks 1-2 come before
