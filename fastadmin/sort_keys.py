@@ -90,6 +90,7 @@ def render(value: Any) -> str:
 #: (path or "", expression, descending, nulls_largest)
 Item = tuple[str, Any, bool, bool]
 
+
 def _last_field(model: type[Model], path: str) -> Field | None:
     """The field ``path`` ends on, or None when a part is not a field (a transform, an annotation)."""
     opts = model._meta
@@ -107,8 +108,8 @@ def _last_field(model: type[Model], path: str) -> Field | None:
 
 
 def _expand(model: type[Model], path: str, descending: bool, seen: frozenset) -> Iterator[Item]:
-    """``(path, expression, descending)`` for one ordering string, a relation replaced by the related
-    model's ``Meta.ordering`` (recursively) the way Django's compiler replaces it."""
+    """The items of one ordering string: a relation replaced by the related model's ``Meta.ordering``
+    (recursively) the way Django's compiler replaces it (``SQLCompiler.find_ordering_name``)."""
     field = _last_field(model, path)
     last = path.rsplit(LOOKUP_SEP, 1)[-1]
     related = field.related_model if field is not None and field.is_relation else None
