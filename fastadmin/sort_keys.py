@@ -76,6 +76,15 @@ def render(value: Any) -> str:
         return "{" + ", ".join(sorted(render(v) for v in value)) + "}"
     if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         return f"{value.__module__}.{value.__qualname__}"  # repr() would carry a memory address
+    sources = getattr(value, "get_source_expressions", None)
+    if callable(sources) and not isinstance(value, type):
+        # An expression: its constructor arguments, but its current source expressions (copies made by
+        # prefix_references(), as for a related model's ordering, keep the original arguments).
+        try:
+            path, args, kwargs = value.deconstruct()
+        except (AttributeError, TypeError, ValueError):
+            path, args, kwargs = f"{type(value).__module__}.{type(value).__qualname__}", (), {}
+        return f"{path}({render(sources() or args)}, {render(kwargs)})"
     deconstruct = getattr(value, "deconstruct", None)
     if callable(deconstruct) and not isinstance(value, type):
         try:

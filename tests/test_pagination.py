@@ -303,3 +303,15 @@ def test_seek_with_nulls_first_leaves_the_nulls_before(items):
     page = KeysetPaginator(Item.objects.order_by(F("rank").asc(nulls_first=True)), 200).page(seek="3")
     assert page.rows and all(r.rank is not None and r.rank >= 3 for r in page.rows)
     assert page.prev_cursor  # the NULL block and ranks 1-2 come before
+
+
+def test_rendering_follows_prefixed_references():
+    """A related model's ``Meta.ordering = [Lower("name")]`` reaches the paginator as a copy whose
+    references were prefixed (``category__name``); it must not render as this model's own name."""
+    from fastadmin.sort_keys import render
+
+    own = Lower("name")
+    related = own.prefix_references("category__")
+    assert render(related) != render(own)
+    assert "category__name" in render(related)
+    assert render(Coalesce("rank", Value(0))) != render(Coalesce("rank", Value(1)))
