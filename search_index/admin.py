@@ -27,6 +27,9 @@ class SearchAdminMixin:
     #: Order search results by trigram similarity unless the user sorts by a column (costs a sort
     #: of every match: fine for rare terms, a timeout for terms matching millions of rows).
     search_relevance: bool = False
+    #: List the search namespaces under the search box ("Search one field with name:, email: …")
+    #: when the admin sets no ``search_help_text``. Off by default: stock shows no help line.
+    search_namespace_help: bool = False
 
     def get_search_backend(self, request: HttpRequest | None = None) -> BaseSearchBackend:
         backend = self.search_backend or fa_settings.SEARCH_BACKEND
@@ -55,8 +58,9 @@ class SearchAdminMixin:
 
     @property
     def search_help_text(self) -> str | None:  # type: ignore[override]
-        """Stock's help line under the search box, listing the namespaces (a subclass attribute wins)."""
-        if not self.search_fields:
+        """Stock's help line under the search box: None, as in stock, unless ``search_namespace_help``
+        asks for the namespaces (a ``search_help_text`` set on a subclass wins)."""
+        if not self.search_namespace_help or not self.search_fields:
             return None
         names = self.get_search_backend().namespaces()
         if not names:
