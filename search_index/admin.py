@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
+from django.contrib.admin.options import ModelAdmin as StockModelAdmin
 from django.db.models import QuerySet, Value
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
@@ -41,7 +42,8 @@ class SearchAdminMixin:
         third-party mixin placed after ``fastadmin.ModelAdmin``) overrides ``get_search_results``:
         then that override runs, as it would on stock admin."""
         own = next_get_search_results(self)
-        if getattr(own, "__func__", None) is not admin.ModelAdmin.get_search_results:
+        # options.ModelAdmin, not admin.ModelAdmin: a project (or a test harness) may rebind the latter.
+        if getattr(own, "__func__", None) is not StockModelAdmin.get_search_results:
             return own(request, queryset, search_term)
         if not search_term or not self.get_search_fields(request):
             return queryset, False

@@ -352,3 +352,20 @@ def test_words_through_many_to_many_match_the_same_related_row(db):
         assert ours(["name", "tags__name"], query, model=Gadget)[0] == stock(["name", "tags__name"], query,
                                                                                 model=Gadget), query
     assert ours(["name", "tags__name"], "red blue", model=Gadget)[0] == []
+
+
+def test_search_backend_runs_when_django_contrib_admin_model_admin_is_rebound(customers, monkeypatch):
+    """Django's own admin tests run with ``admin.ModelAdmin`` rebound to fastadmin's: the check for an
+    override must compare with stock's function itself, or every search silently falls back to stock."""
+    from django.contrib import admin as admin_module
+
+    import fastadmin
+
+    monkeypatch.setattr(admin_module, "ModelAdmin", fastadmin.ModelAdmin)
+    model_admin = type("A", (fastadmin.ModelAdmin,), {"search_fields": ["name"]})(Customer, fastadmin.site)
+    calls = []
+    monkeypatch.setattr(TrigramSearchBackend, "search",
+                        lambda self, request, queryset, term: calls.append(term) or DjangoSearchBackend.search(
+                            self, request, queryset, term))
+    model_admin.get_search_results(request("anne"), Customer.objects.all(), "anne")
+    assert calls == ["anne"]
