@@ -45,21 +45,27 @@ class AnyOfArray(Lookup):
 COMMON_SHARE = 0.01
 
 
-def planner_share(queryset: QuerySet) -> float:
-    """Rows the planner expects ``queryset`` to return, as a share of its table (0 when unknown)."""
+def table_rows(queryset: QuerySet) -> float:
+    """``pg_class.reltuples`` of ``queryset``'s table: -1 when never analyzed (or not found)."""
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                       [connection.ops.quote_name(queryset.model._meta.db_table)])
+        row = cursor.fetchone()
+    return float(row[0]) if row and row[0] is not None else -1.0
+
+
+def planner_share(queryset: QuerySet, rows: float) -> float:
+    """Rows the planner expects ``queryset`` to return, as a share of ``rows`` (0 when unknown)."""
+    if rows <= 0:
+        return 0.0
     connection = connections[queryset.db]
     sql, params = queryset.order_by().values("pk").query.get_compiler(using=queryset.db).as_sql()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-                       [connection.ops.quote_name(queryset.model._meta.db_table)])
-        row = cursor.fetchone()
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    table_rows = row[0] if row else 0
-    if not table_rows or table_rows <= 0:
-        return 0.0
-    return float(plan[0]["Plan"]["Plan Rows"]) / float(table_rows)
+    return float(plan[0]["Plan"]["Plan Rows"]) / rows
 
 
 def to_python(field: Field, value: str) -> Any:

@@ -369,3 +369,23 @@ def test_search_backend_runs_when_django_contrib_admin_model_admin_is_rebound(cu
                             self, request, queryset, term))
     model_admin.get_search_results(request("anne"), Customer.objects.all(), "anne")
     assert calls == ["anne"]
+
+
+def test_small_table_search_is_stocks_filter_without_a_probe(customers, settings):
+    """The key probe exists for tables of millions; on a small one it only adds queries (Django's own
+    tests count them), so the search is the filter itself, as in stock."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import analyze
+
+    analyze(Customer)
+    with CaptureQueriesContext(connection) as captured:
+        got, result = ours(["name", "email"], "anne")
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in sqls if s.endswith("LIMIT 1001") or s.startswith("EXPLAIN")]
+    assert "LIKE" in str(result.queryset.query) and got == stock(["name", "email"], "anne") != []
+    settings.FASTADMIN = {**settings.FASTADMIN, "SEARCH_SCAN_ROWS": 0}
+    with CaptureQueriesContext(connection) as captured:
+        assert ours(["name", "email"], "anne")[0] == got
+    assert [q for q in captured.captured_queries if q["sql"].startswith("EXPLAIN")]  # large: the planner is asked
