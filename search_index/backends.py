@@ -229,10 +229,10 @@ class TrigramSearchBackend(BaseSearchBackend):
         narrowed = queryset.filter(*conditions)
         if not limit:
             return narrowed
-        rows = table_rows(narrowed)
+        reltuples, rows = table_rows(narrowed)
         if 0 <= rows < fa_settings.SEARCH_SCAN_ROWS:
             return narrowed  # a small table: the filter reads it as fast as a probe would (stock's SQL)
-        if planner_share(narrowed, rows) >= COMMON_SHARE:
+        if planner_share(narrowed, reltuples) >= COMMON_SHARE:
             # The planner expects a large share of the table: walking the sort index meets a page of
             # matches soon, and a probe would only scan rows to learn what the estimate already says.
             return narrowed

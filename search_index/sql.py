@@ -45,14 +45,24 @@ class AnyOfArray(Lookup):
 COMMON_SHARE = 0.01
 
 
-def table_rows(queryset: QuerySet) -> float:
-    """``pg_class.reltuples`` of ``queryset``'s table: -1 when never analyzed (or not found)."""
+#: Rows per 8 kB page assumed for a table never analyzed: generous, so a guess errs towards "large".
+ROWS_PER_PAGE_GUESS = 200
+
+
+def table_rows(queryset: QuerySet) -> tuple[float, float]:
+    """``(reltuples, rows)`` of ``queryset``'s table: the statistics (-1 when never analyzed) and the
+    best size known (for a table never analyzed, a generous guess from its size on disk); -1 when the
+    table is not found."""
     connection = connections[queryset.db]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+        cursor.execute("SELECT reltuples, pg_relation_size(oid) / current_setting('block_size')::int"
+                       " FROM pg_class WHERE oid = to_regclass(%s)",
                        [connection.ops.quote_name(queryset.model._meta.db_table)])
         row = cursor.fetchone()
-    return float(row[0]) if row and row[0] is not None else -1.0
+    if not row or row[0] is None:
+        return -1.0, -1.0
+    reltuples, pages = row
+    return float(reltuples), float(reltuples) if reltuples >= 0 else float(pages * ROWS_PER_PAGE_GUESS)
 
 
 def planner_share(queryset: QuerySet, rows: float) -> float:

@@ -389,3 +389,18 @@ def test_small_table_search_is_stocks_filter_without_a_probe(customers, settings
     with CaptureQueriesContext(connection) as captured:
         assert ours(["name", "email"], "anne")[0] == got
     assert [q for q in captured.captured_queries if q["sql"].startswith("EXPLAIN")]  # large: the planner is asked
+
+
+def test_never_analyzed_small_table_is_small(db):
+    """Django's own test databases are never analyzed (reltuples = -1): a few pages on disk still say
+    "small", so their searches are stock's filter alone."""
+    from django.db import connection
+    from fastadmin.search_index.sql import table_rows
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE fa_never_analyzed (id int)")
+        cursor.execute("INSERT INTO fa_never_analyzed SELECT generate_series(1, 50)")
+    fake = type("Q", (), {"db": "default", "model": type("M", (), {"_meta": type("O", (), {
+        "db_table": "fa_never_analyzed"})})})
+    reltuples, rows = table_rows(fake)
+    assert reltuples == -1 and 0 <= rows < 10_000
