@@ -8,13 +8,19 @@ from django.contrib.admin import action, display
 
 from . import cache
 from .bulk import update_action, update_rows
+from .counting import BaseCounter
 from .fields import VersionField
 from .locking import BaseLocking, EditConflict, OptimisticLockingMixin, RowLocking, StaleVersion, save_versioned
 from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
+from .pagination import BasePaginator
+from .search_index.backends import BaseSearchBackend
 from .sites import FastAdminSite, site
 
 __all__ = [
+    "BaseCounter",
     "BaseLocking",
+    "BasePaginator",
+    "BaseSearchBackend",
     "EditConflict",
     "FastAdminMixin",
     "FastAdminSite",

@@ -34,9 +34,13 @@ DEFAULTS: dict[str, Any] = {
     # Search backend used by every fastadmin.ModelAdmin that does not set ``search_backend``
     # (fastadmin.search_index.backends.DjangoSearchBackend is stock admin search, unchanged).
     "SEARCH_BACKEND": "fastadmin.search_index.backends.TrigramSearchBackend",
-    # Longest search (characters) and most words accepted; longer input gets a 400 page saying so.
-    "SEARCH_MAX_LENGTH": 200,
-    "SEARCH_MAX_TERMS": 10,
+    # Longest search (characters) and most distinct words accepted; longer input gets a 400 page
+    # saying so. None (the default) accepts any search, as stock admin does.
+    "SEARCH_MAX_LENGTH": None,
+    "SEARCH_MAX_TERMS": None,
+    # On a table with fewer rows than this (estimated), a word too short for the trigram index is
+    # still searched inside values, as stock does (reading the table is cheap); 0 never does.
+    "SEARCH_SCAN_ROWS": 10_000,
     # A search first collects up to this many matching primary keys (unordered, index-served); if
     # that is all of them the page filters on those keys. 0 turns the probe off. See backends._narrow.
     "SEARCH_PROBE_LIMIT": 1_000,

@@ -1,6 +1,6 @@
 """Counting without ``COUNT(*)`` over millions of rows.
 
-Contract of a counter strategy (see :class:`EstimatedCounter`)::
+Contract of a counter strategy (:class:`BaseCounter`; the default is :class:`EstimatedCounter`)::
 
     counter.count(queryset)  -> Count(value, exact, at_least)   # cheap: always answers in milliseconds
     counter.exact(queryset)  -> Count                           # the "count exactly" link: bounded in time
@@ -67,7 +67,25 @@ def is_unfiltered(queryset: QuerySet) -> bool:
                 or query.group_by)
 
 
-class EstimatedCounter:
+class BaseCounter:
+    """The contract of a counter strategy (``counter_class`` / ``FASTADMIN["COUNTER"]``).
+
+    Built with no arguments, once per request. Both methods take the changelist's filtered queryset
+    and return a :class:`Count` that says whether it is exact; neither may run for long on a table of
+    any size (the changelist shows the page whatever the count costs), and neither may raise for a
+    query the paginator could page.
+    """
+
+    def count(self, queryset: QuerySet) -> Count:
+        """The number shown on every changelist page: cheap (an estimate where counting would be slow)."""
+        raise NotImplementedError("subclasses of BaseCounter must provide a count() method")
+
+    def exact(self, queryset: QuerySet) -> Count:
+        """The "count exactly" link: as exact as a bounded amount of work allows (``at_least`` otherwise)."""
+        raise NotImplementedError("subclasses of BaseCounter must provide an exact() method")
+
+
+class EstimatedCounter(BaseCounter):
     """Estimates from PostgreSQL's statistics; exact under ``threshold``. On other databases an exact
     count capped at ``threshold + 1`` rows ("more than N" beyond it)."""
 

@@ -1,6 +1,6 @@
 """Keyset ("cursor") pagination: every page costs what the first page costs.
 
-Contract of a paginator strategy (see :class:`KeysetPaginator`)::
+Contract of a paginator strategy (:class:`BasePaginator`; the default is :class:`KeysetPaginator`)::
 
     paginator = KeysetPaginator(queryset, per_page)   # queryset already ordered by the changelist
     page = paginator.page(cursor=None | str, seek=None | str)
@@ -10,14 +10,16 @@ A page is ``WHERE (sort key) after <cursor> ORDER BY sort key, pk LIMIT per_page
 no ``COUNT``. The primary key is always the last sort key, so the order is total and no row is skipped
 or repeated while paging, whatever duplicates the sort columns hold.
 
-NULLs sort as larger than every value (PostgreSQL's default: ``ASC NULLS LAST``, ``DESC NULLS FIRST``).
+NULLs sort as larger than every value (PostgreSQL's default: ``ASC NULLS LAST``, ``DESC NULLS FIRST``)
+unless the ordering says otherwise (``F("x").desc(nulls_last=True)``: then smaller than every value).
 Because that rule is symmetric, walking backwards is walking forwards over the reversed ordering, and
 the btree index on ``(column, pk)`` serves both. When the leading column is nullable, rows with NULL
 form their own segment at one end; a page that crosses the boundary reads the second segment with a
 second (also indexed) query instead of an ``OR ... IS NULL`` the planner cannot bound.
 
-Cursors are signed with :mod:`django.core.signing` and carry the ordering they were made for: an
-altered cursor, or one from another sort order, raises :class:`~fastadmin.exceptions.InvalidCursor`.
+Cursors are signed with :mod:`django.core.signing` and carry a digest of the ordering they were made
+for (each key's field path or rendered expression, and its direction; see :mod:`fastadmin.sort_keys`):
+an altered cursor, or one from another sort order, raises :class:`~fastadmin.exceptions.InvalidCursor`.
 """
 
 from __future__ import annotations
@@ -28,37 +30,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.core.paginator import Page as DjangoPage
 from django.core.paginator import Paginator as DjangoPaginator
-from django.db.models import Expression, F, Field, Model, OrderBy, Q, QuerySet
+from django.db import models
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from .exceptions import BadParameter, InvalidCursor
+from .sort_keys import SortKey, signature, sort_keys
 from .tokens import dump_value, sign, unsign
 
 AFTER = "a"  # the page holds the rows after the cursor's values
 BEFORE = "b"  # the page holds the rows before the cursor's values
-
-
-@dataclass(frozen=True)
-class SortKey:
-    """One column of the total order: what to compare, which way, and how to read it back from a row."""
-
-    name: str  # ORM path or annotation alias used in filter()/order_by()
-    descending: bool
-    nullable: bool
-    field: Field | None  # model field used to parse cursor and seek values (None for expressions)
-    attname: str  # attribute holding the value on a fetched row
-
-    def order_by(self, reverse: bool = False) -> OrderBy:
-        descending = self.descending != reverse
-        expression = F(self.name)
-        if not self.nullable:
-            return expression.desc() if descending else expression.asc()
-        # Explicit, so other databases sort NULLs the way PostgreSQL does by default.
-        return expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
 
 
 @dataclass
@@ -80,92 +65,72 @@ class Page:
         return len(self.rows)
 
 
-def _pk_descending(order_by, pk: Field) -> bool:
-    """Direction of an ordering that starts with the primary key (descending when unordered)."""
-    for item in order_by or ():
-        if isinstance(item, str) and item.lstrip("-") in ("pk", pk.name, pk.attname):
-            return item.startswith("-")
-        break
-    return True
+#: Types whose validators hold the database's range (integer bounds, decimal digits): a value outside
+#: it would pass ``to_python`` and then fail in PostgreSQL as a DataError (a 500).
+_RANGED = (models.IntegerField, models.DecimalField)
 
 
-class KeysetPaginator:
+def parse_value(model_field: models.Field, raw: Any) -> Any:
+    """``raw`` (from a cursor or the seek box) as a value ``model_field`` can be compared with.
+
+    Raises ``ValidationError`` (or ``ValueError``/``TypeError``) for anything the database would
+    refuse, so bad input is a 400 where it enters, never a database error while paging.
+    """
+    target = model_field.target_field if model_field.many_to_one or model_field.one_to_one else model_field
+    value = target.to_python(raw)
+    if isinstance(value, str) and "\x00" in value:
+        raise ValidationError("NUL")
+    if value is not None and isinstance(target, _RANGED):
+        target.run_validators(value)
+    return value
+
+
+class BasePaginator:
+    """The contract of a changelist paginator strategy (``paginator_class`` / ``FASTADMIN["PAGINATOR"]``).
+
+    The changelist builds one per request with its filtered, searched and ordered queryset and the
+    admin's ``list_per_page``, then asks for one page. A paginator never counts (that is the
+    counter's job) and never evaluates more than the page it returns. Bad input in ``cursor`` or
+    ``seek`` raises :class:`~fastadmin.exceptions.BadParameter` (the changelist answers 400); nothing
+    else a user can type may surface as a database error.
+    """
+
+    def __init__(self, queryset: QuerySet, per_page: int) -> None:
+        self.queryset = queryset
+        self.per_page = int(per_page)
+
+    def page(self, cursor: str | None = None, seek: str | None = None) -> Page:
+        """The page ``cursor`` points at (``seek``: the first rows at or after a value of the leading
+        sort key), the first page when both are empty; with cursors to its neighbours."""
+        raise NotImplementedError("subclasses of BasePaginator must provide a page() method")
+
+    @property
+    def seek_key(self) -> SortKey | None:
+        """The sort key ``seek`` jumps along (shown as the jump box), or None when seeking is not offered."""
+        return None
+
+
+class KeysetPaginator(BasePaginator):
     """Pages an ordered queryset by its sort key, never by ``OFFSET``.
 
     ``queryset`` must already carry the changelist's ordering; the paginator reads it from
-    ``queryset.query.order_by``, keeps it up to the first key that is the primary key, and appends
-    the primary key (in the direction of the last key) when it is missing.
+    ``queryset.query.order_by`` (a relation expanded into the related model's ordering, as the ORM
+    does), keeps it up to the first key that is the primary key, and appends the primary key (in the
+    direction of the last key) when it is missing.
     """
 
     cursor_salt = "fastadmin.pagination.cursor"
 
     def __init__(self, queryset: QuerySet, per_page: int) -> None:
-        self.per_page = int(per_page)
+        super().__init__(queryset, per_page)
         self.model = queryset.model
-        self.queryset, self.keys = self._keys(queryset)
-        self.signature = ",".join(("-" if k.descending else "") + k.name for k in self.keys)
+        self.queryset, self.keys = sort_keys(queryset)
+        self.signature = signature(self.keys)
 
-    # ------------------------------------------------------------------ sort keys
-    def _keys(self, queryset: QuerySet) -> tuple[QuerySet, list[SortKey]]:
-        opts = self.model._meta
-        pk = opts.pk
-        keys: list[SortKey] = []
-        annotations: dict[str, Any] = {}
-        for position, item in enumerate(queryset.query.order_by or ()):
-            if isinstance(item, str):
-                if item == "?":
-                    continue
-                descending = item.startswith("-")
-                path = item.lstrip("-+")
-                expression: Any = F(path)
-            elif isinstance(item, OrderBy):
-                descending = item.descending
-                expression = item.expression
-                path = expression.name if isinstance(expression, F) else ""
-            elif isinstance(item, Expression | F):
-                descending, expression = False, item
-                path = item.name if isinstance(item, F) else ""
-            else:
-                continue
-            if path in ("pk", pk.name, pk.attname):
-                break  # appended below
-            model_field = self._local_field(path)
-            if model_field is not None:
-                keys.append(
-                    SortKey(model_field.name, descending, model_field.null, model_field, model_field.attname)
-                )
-                continue
-            # A related path or an expression: select it under an alias so its value can be read back.
-            alias = f"_fastadmin_k{position}"
-            annotations[alias] = expression
-            target = self._path_field(path) if path else None
-            keys.append(SortKey(alias, descending, True, target, alias))
-        # The pk breaks ties in the direction of the key before it, so one btree index on
-        # (column, pk) serves the page and its reverse (stock appends "-pk" whatever the direction).
-        pk_descending = keys[-1].descending if keys else _pk_descending(queryset.query.order_by, pk)
-        keys.append(SortKey(pk.name, pk_descending, False, pk, pk.attname))
-        if annotations:
-            queryset = queryset.annotate(**annotations)
-        return queryset.order_by(*(k.order_by() for k in keys)), keys
-
-    def _local_field(self, path: str) -> Field | None:
-        if not path or "__" in path:
-            return None
-        try:
-            model_field = self.model._meta.get_field(path)
-        except FieldDoesNotExist:
-            return None
-        if not getattr(model_field, "concrete", False) or model_field.many_to_many:
-            return None
-        return model_field
-
-    def _path_field(self, path: str) -> Field | None:
-        from django.contrib.admin.utils import get_fields_from_path
-
-        try:
-            return get_fields_from_path(self.model, path)[-1]
-        except Exception:
-            return None
+    @property
+    def seek_key(self) -> SortKey | None:
+        lead = self.keys[0]
+        return lead if lead.field is not None and lead.field is not self.model._meta.pk else None
 
     # ------------------------------------------------------------------ cursors
     def encode(self, direction: str, values: list[Any] | None) -> str:
@@ -193,7 +158,7 @@ class KeysetPaginator:
             raise InvalidCursor("This page link is malformed. Go back to the first page.", param="cursor")
         try:
             values = [self._parse(key, value) for key, value in zip(self.keys, raw, strict=True)]
-        except (ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError, OverflowError):
             raise InvalidCursor("This page link is malformed. Go back to the first page.", param="cursor") from None
         return payload["d"], values
 
@@ -204,7 +169,7 @@ class KeysetPaginator:
     def _parse(key: SortKey, value: Any) -> Any:
         if value is None or key.field is None:
             return value
-        return key.field.to_python(value)
+        return parse_value(key.field, value)
 
     def _values(self, row: Model) -> list[Any]:
         return [getattr(row, key.attname) for key in self.keys]
@@ -212,11 +177,11 @@ class KeysetPaginator:
     # ------------------------------------------------------------------ conditions
     @staticmethod
     def _after(key: SortKey, value: Any, descending: bool, *, with_nulls: bool = True) -> Q | None:
-        """Rows strictly after ``value`` in this key's direction, NULL being the largest value."""
+        """Rows strictly after ``value`` in this key's direction, NULLs where the key puts them."""
         if value is None:
-            return Q(**{f"{key.name}__isnull": False}) if descending and with_nulls else None
+            return Q(**{f"{key.name}__isnull": False}) if not key.nulls_at_end(descending) and with_nulls else None
         condition = Q(**{f"{key.name}__lt" if descending else f"{key.name}__gt": value})
-        if key.nullable and not descending and with_nulls:
+        if key.nullable and key.nulls_at_end(descending) and with_nulls:
             condition |= Q(**{f"{key.name}__isnull": True})
         return condition
 
@@ -242,9 +207,9 @@ class KeysetPaginator:
             bound = Q(**{f"{lead.name}__lte" if lead_desc else f"{lead.name}__gte": lead_value})
         segments = [bound & alternatives] if alternatives is not None else []
         # Tail segment: the NULL block that follows the non-NULL values (ASC), or the values after it (DESC).
-        if lead.nullable and lead_value is not None and not lead_desc:
+        if lead.nullable and lead_value is not None and lead.nulls_at_end(lead_desc):
             segments.append(Q(**{f"{lead.name}__isnull": True}))
-        elif lead.nullable and lead_value is None and lead_desc:
+        elif lead.nullable and lead_value is None and not lead.nulls_at_end(lead_desc):
             segments.append(Q(**{f"{lead.name}__isnull": False}))
         return segments
 
@@ -284,20 +249,18 @@ class KeysetPaginator:
         if lead.field is None:
             raise BadParameter("Jumping to a value is not available for this sort column.", param="seek")
         try:
-            value = lead.field.to_python(raw.strip())
+            value = parse_value(lead.field, raw.strip())
             if value is None:
                 raise ValidationError("empty")
-            if isinstance(value, str) and "\x00" in value:
-                raise ValidationError("NUL")
             if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
                 value = timezone.make_aware(value)  # a typed date means the user's own time zone
-        except (ValidationError, ValueError, TypeError):
+        except (ValidationError, ValueError, TypeError, OverflowError):
             raise BadParameter(
                 f"“{raw[:100]}” is not a valid value for {lead.field.verbose_name}.", param="seek"
             ) from None
         bound = Q(**{f"{lead.name}__lte" if lead.descending else f"{lead.name}__gte": value})
         segments = [bound]
-        if lead.nullable and not lead.descending:
+        if lead.nullable and lead.nulls_at_end(lead.descending):
             segments.append(Q(**{f"{lead.name}__isnull": True}))
         rows = self._fetch(segments, False, self.per_page + 1)
         more = len(rows) > self.per_page

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.admin.options import ModelAdmin as StockModelAdmin
 from django.db.models import QuerySet, Value
 from django.http import HttpRequest
 
 from fastadmin.conf import fa_settings
 from fastadmin.exceptions import BadParameter
 
-from .backends import SearchBackend
+from .backends import BaseSearchBackend
 from .sidecar import resolve_backend
 
 
@@ -23,16 +24,26 @@ class SearchAdminMixin:
     """
 
     #: Search backend class or dotted path; None means ``FASTADMIN["SEARCH_BACKEND"]``.
-    search_backend: type[SearchBackend] | str | None = None
+    search_backend: type[BaseSearchBackend] | str | None = None
     #: Order search results by trigram similarity unless the user sorts by a column (costs a sort
     #: of every match: fine for rare terms, a timeout for terms matching millions of rows).
     search_relevance: bool = False
+    #: List the search namespaces under the search box ("Search one field with name:, email: …")
+    #: when the admin sets no ``search_help_text``. Off by default: stock shows no help line.
+    search_namespace_help: bool = False
 
-    def get_search_backend(self, request: HttpRequest | None = None) -> SearchBackend:
+    def get_search_backend(self, request: HttpRequest | None = None) -> BaseSearchBackend:
         backend = self.search_backend or fa_settings.SEARCH_BACKEND
         return resolve_backend(backend)(self)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """The backend's search, unless a class after this mixin in the MRO (a project's or a
+        third-party mixin placed after ``fastadmin.ModelAdmin``) overrides ``get_search_results``:
+        then that override runs, as it would on stock admin."""
+        own = next_get_search_results(self)
+        # options.ModelAdmin, not admin.ModelAdmin: a project (or a test harness) may rebind the latter.
+        if getattr(own, "__func__", None) is not StockModelAdmin.get_search_results:
+            return own(request, queryset, search_term)
         if not search_term or not self.get_search_fields(request):
             return queryset, False
         in_changelist = _is_changelist(request, self)
@@ -48,8 +59,9 @@ class SearchAdminMixin:
 
     @property
     def search_help_text(self) -> str | None:  # type: ignore[override]
-        """Stock's help line under the search box, listing the namespaces (a subclass attribute wins)."""
-        if not self.search_fields:
+        """Stock's help line under the search box: None, as in stock, unless ``search_namespace_help``
+        asks for the namespaces (a ``search_help_text`` set on a subclass wins)."""
+        if not self.search_namespace_help or not self.search_fields:
             return None
         names = self.get_search_backend().namespaces()
         if not names:
@@ -59,6 +71,14 @@ class SearchAdminMixin:
             f"Search one field with {', '.join(n + ':' for n in names)} — e.g. {example}:value, "
             f'{example}:^start, {example}:"two words". Words must all match.'
         )
+
+
+def next_get_search_results(model_admin: Any):
+    """``get_search_results`` of the class after :class:`SearchAdminMixin` in ``model_admin``'s MRO
+    (stock's, unless something overrides it there), bound to ``model_admin``."""
+    if isinstance(model_admin, SearchAdminMixin):
+        return super(SearchAdminMixin, model_admin).get_search_results
+    return model_admin.get_search_results
 
 
 def _is_changelist(request: Any, model_admin: Any) -> bool:

@@ -1,6 +1,6 @@
 """Search backends: how a ModelAdmin turns the search box into a filtered queryset.
 
-Contract of a search backend (see :class:`SearchBackend`)::
+Contract of a search backend (:class:`BaseSearchBackend`)::
 
     backend = BackendClass(model_admin)
     result = backend.search(request, queryset, term)  # SearchResult(queryset, may_have_duplicates, notice)
@@ -21,13 +21,11 @@ A Meilisearch sidecar implements the same two methods.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import connections
-from django.db.models import F, Field, Lookup, Q, QuerySet, Subquery, Value
+from django.db.models import F, Field, Q, QuerySet, Subquery, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Greatest
 from django.http import HttpRequest
@@ -40,12 +38,16 @@ from . import fields as search_fields_module
 from .fields import LOOKUP, SearchField, forward_relation
 from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
+from .sql import COMMON_SHARE, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
 #: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
 TRIGRAM_MIN = 3
+#: Lookups whose value is one of the field's own values: parsed with ``to_python`` (and skipped for a
+#: word that is not one), as stock does for a non-text field; the comparison stays typed and indexed.
+TYPED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 
 
 @dataclass
@@ -64,15 +66,23 @@ class _Compiled:
     notice: str | None = None
 
 
-class SearchBackend:
-    """Base class: holds the ModelAdmin, lists namespaces. Subclasses implement :meth:`search`."""
+class BaseSearchBackend:
+    """The contract of a search backend (``ModelAdmin.search_backend`` / ``FASTADMIN["SEARCH_BACKEND"]``).
+
+    Built with the ModelAdmin, once per search. It is called from the admin's
+    ``get_search_results`` (never instead of it, so a project's override always runs) with the
+    queryset the caller built and the raw search text, and returns the narrowed queryset unevaluated:
+    for the same ``search_fields`` and text the rows must be the rows stock Django's search finds.
+    """
 
     def __init__(self, model_admin: ModelAdmin) -> None:
         self.model_admin = model_admin
         self.model = model_admin.model
 
     def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
-        raise NotImplementedError
+        """``queryset`` narrowed to the rows matching ``term`` (:class:`SearchResult`); input that cannot
+        be searched raises :class:`~fastadmin.exceptions.BadParameter` with a message for the user."""
+        raise NotImplementedError("subclasses of BaseSearchBackend must provide a search() method")
 
     def namespaces(self, request: HttpRequest | None = None) -> list[str]:
         """The ``field:`` prefixes this backend understands, in the order to show them."""
@@ -84,43 +94,21 @@ class SearchBackend:
         return [str(spec) for spec in self.model_admin.get_search_fields(request) or ()]
 
 
-class DjangoSearchBackend(SearchBackend):
+#: The name this base class had before it was the documented contract.
+SearchBackend = BaseSearchBackend
+
+
+class DjangoSearchBackend(BaseSearchBackend):
     """Django's own admin search, exactly (every database; no namespaces, no index awareness)."""
 
     def search(self, request: HttpRequest, queryset: QuerySet, term: str) -> SearchResult:
-        from django.contrib.admin import ModelAdmin
+        from .admin import next_get_search_results
 
-        queryset, duplicates = ModelAdmin.get_search_results(self.model_admin, request, queryset, term)
+        queryset, duplicates = next_get_search_results(self.model_admin)(request, queryset, term)
         return SearchResult(queryset, duplicates)
 
 
-class AnyOfSubquery(Lookup):
-    """``lhs = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the outer condition
-    stays an index condition that a BitmapOr can combine with the other fields' trigram scans
-    (``IN (subquery)`` would be a hashed filter, forcing a scan of the outer table)."""
-
-    lookup_name = "fa_any"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        rhs_sql, rhs_params = compiler.compile(self.rhs)
-        return f"{lhs_sql} = ANY(ARRAY{rhs_sql})", (*lhs_params, *rhs_params)
-
-
-class AnyOfArray(Lookup):
-    """``lhs = ANY(%s)`` with one array parameter: compact for many keys, and never an
-    ``EmptyResultSet`` for none (``pk__in=[]`` raises it where the counter compiles the query)."""
-
-    lookup_name = "fa_any_array"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
-class TrigramSearchBackend(SearchBackend):
+class TrigramSearchBackend(BaseSearchBackend):
     """PostgreSQL search served by trigram GIN indexes on ``UPPER(column::text)``.
 
     Each term becomes Django's own lookup for the field's mode, which compiles on PostgreSQL to the
@@ -176,29 +164,54 @@ class TrigramSearchBackend(SearchBackend):
         terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
         if not terms:
             return SearchResult(queryset)
-        # Stock semantics whenever one term can drive an index scan: the others are then cheap filters
-        # on its few rows. Otherwise short terms are matched as prefixes, which the index serves.
+        # Stock semantics whenever one term can drive an index scan (the others are then cheap filters
+        # on its few rows) or the table is small enough to read whole. Otherwise short terms are
+        # matched as prefixes, which the index serves.
+        prefix_short = False
         compiled = [self._compile(item, fields, prefix_short=False) for item in terms]
-        if not any(c.served for c in compiled):
+        if not any(c.served for c in compiled) and not self._small(queryset):
+            prefix_short = True
             compiled = [self._compile(item, fields, prefix_short=True) for item in terms]
-        if not any(c.served for c in compiled):
-            shortest = min(terms, key=lambda t: longest_word(t.value))
-            raise BadParameter(
-                f"“{shortest.value}” is too short to search for: a search needs a word with at least one "
-                f"letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact search "
-                f"such as {self.namespaces()[0]}:=value.",
-                param=SEARCH_PARAM,
-            )
+            if not any(c.served for c in compiled):
+                shortest = min(terms, key=lambda t: longest_word(t.value))
+                raise BadParameter(
+                    f"“{shortest.value}” is too short to search for: a search needs a word with at least "
+                    f"one letter or digit ({TRIGRAM_MIN} in a row to match inside a value), or an exact "
+                    f"search such as {self.namespaces()[0]}:=value.",
+                    param=SEARCH_PARAM,
+                )
         notices = [c.notice for c in compiled if c.notice]
         notice = " ".join(notices) or None
         if any(c.condition is None for c in compiled):
             # e.g. "abc" against integer "=" fields only. WHERE false, not .none(): the counter and
             # paginator compile the query, and an EmptyResultSet would escape from them.
             return SearchResult(queryset.filter(Value(False)), False, notice)
-        queryset = self._narrow(queryset, [c.condition for c in compiled])
+        conditions = [c.condition for c in compiled]
+        if len(terms) > 1 and any(_multi_valued(self.model, f.path) for f in fields):
+            conditions = [self._same_related_row(terms, fields, prefix_short)]
+        queryset = self._narrow(queryset, conditions)
         if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
             queryset = self._by_relevance(queryset, terms, fields)
         return SearchResult(queryset, False, notice)
+
+    def _small(self, queryset: QuerySet) -> bool:
+        """Whether the table holds fewer than ``SEARCH_SCAN_ROWS`` rows (PostgreSQL's estimate), so
+        reading all of it for a word no index can serve costs no more than a page does."""
+        limit = fa_settings.SEARCH_SCAN_ROWS
+        if not limit:
+            return False
+        from fastadmin.counting import EstimatedCounter
+
+        table = self.model._base_manager.using(queryset.db).all()
+        return EstimatedCounter(threshold=limit).estimate(table) < limit
+
+    def _same_related_row(self, terms: list[Term], fields: list[SearchField], prefix_short: bool) -> Q:
+        """Every word at once, in one subquery: stock filters all words in one ``filter()`` call, so
+        words matched through a multi-valued relation (reverse FK, m2m) must match the same related
+        row ("danielle 19" finds no parent whose Danielle is 18 and whose Daniel is 19)."""
+        plain = [self._compile(t, fields, prefix_short=prefix_short, through=False).condition for t in terms]
+        inner = self.model._base_manager.filter(Q.create(plain)).order_by().values("pk")
+        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 
     def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> QuerySet:
         """The search filter, or — for a term matching at most ``SEARCH_PROBE_LIMIT`` rows — the
@@ -216,7 +229,10 @@ class TrigramSearchBackend(SearchBackend):
         narrowed = queryset.filter(*conditions)
         if not limit:
             return narrowed
-        if _planner_share(narrowed) >= COMMON_SHARE:
+        reltuples, rows = table_rows(narrowed)
+        if 0 <= rows < fa_settings.SEARCH_SCAN_ROWS:
+            return narrowed  # a small table: the filter reads it as fast as a probe would (stock's SQL)
+        if planner_share(narrowed, reltuples) >= COMMON_SHARE:
             # The planner expects a large share of the table: walking the sort index meets a page of
             # matches soon, and a probe would only scan rows to learn what the estimate already says.
             return narrowed
@@ -226,21 +242,24 @@ class TrigramSearchBackend(SearchBackend):
             return narrowed
         return queryset.filter(AnyOfArray(F("pk"), keys))
 
-    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool) -> _Compiled:
-        """One term as an OR over its fields; ``served`` when every branch can use an index."""
+    def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool,
+                 through: bool = True) -> _Compiled:
+        """One term as an OR over its fields; ``served`` when every branch can use an index.
+
+        ``through=False`` leaves related paths as plain joins (for :meth:`_same_related_row`)."""
         if term.namespace is not None:
             chosen = [f for f in fields if f.namespace == term.namespace]
-            if not chosen:
-                if term.namespace in self.pk_namespaces():
-                    return _Compiled(self._pk(term), served=True)
-                names = self.namespaces()
+            is_pk = not chosen and term.namespace in self.pk_namespaces()
+            if not chosen and not is_pk:
+                # Not a field here ("http://x", "note: ..."): the word as typed, as stock searches it.
+                return self._compile(Term(str(term)), fields, prefix_short=prefix_short, through=through)
+            if not term.value:
                 raise BadParameter(
-                    f"“{term.namespace}:” is not a field you can search here. "
-                    f"Search one field with {', '.join(n + ':' for n in names)} "
-                    f"(e.g. {names[0]}:something); to search for text containing a colon, "
-                    f'put it in quotes: "{term.namespace}:{term.value}".',
+                    f"“{term.namespace}:” needs a value after the colon, e.g. {term.namespace}:something.",
                     param=SEARCH_PARAM,
                 )
+            if is_pk:
+                return _Compiled(self._pk(term), served=True)
         else:
             chosen = fields
         run = longest_word(term.value)
@@ -262,7 +281,7 @@ class TrigramSearchBackend(SearchBackend):
             if condition is None:
                 continue  # the value cannot be one of this field's (a word for an integer): no match here
             served = served and indexed
-            parts.append(self._through_relation(field, mode, term.value, condition))
+            parts.append(self._through_relation(field, mode, term.value, condition) if through else condition)
         notice = None
         if prefixed:
             notice = (
@@ -279,13 +298,15 @@ class TrigramSearchBackend(SearchBackend):
         return _Compiled(Q.create(parts, connector=Q.OR), served=served, notice=notice)
 
     def _condition(self, field: SearchField, mode: str, value: str, path: str | None = None) -> Q | None:
-        path = path or field.path
+        """The condition for one field, or None when ``value`` cannot be one of its values (stock skips
+        such a field for that word: "abc" for ``id__exact``)."""
         if field.mode == LOOKUP and mode == LOOKUP:
-            return Q(**{f"{path}__{field.lookup}": value})
+            return self._lookup(field, value, path)
+        path = path or field.path
         if mode == EXACT:
             if field.is_text or field.field is None:
                 return Q(**{f"{path}__iexact": value})
-            parsed = _to_python(field.field, value)
+            parsed = to_python(field.field, value)
             return None if parsed is None else Q(**{f"{path}__exact": parsed})
         if mode == STARTSWITH:
             return Q(**{f"{path}__istartswith": value})
@@ -312,9 +333,23 @@ class TrigramSearchBackend(SearchBackend):
         inner = self.model._base_manager.filter(condition).order_by().values("pk")
         return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 
+    def _lookup(self, field: SearchField, value: str, path: str | None) -> Q | None:
+        """A lookup spelled out in ``search_fields`` (``id__exact``, ``name__istartswith``)."""
+        target = field.field
+        if target is not None and not field.is_text and field.lookup in TYPED_LOOKUPS:
+            parsed = to_python(target, value)
+            return None if parsed is None else Q(**{f"{path or field.path}__{field.lookup}": parsed})
+        condition = Q(**{f"{path or field.path}__{field.lookup}": value})
+        if path is None:  # the full path, on this model: build (not run) the filter to check the value
+            try:
+                self.model._base_manager.filter(condition)
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                return None
+        return condition
+
     def _pk(self, term: Term) -> Q:
         pk = self.model._meta.pk
-        value = _to_python(pk, term.value)
+        value = to_python(pk, term.value)
         if value is None:
             raise BadParameter(
                 f"“{term.value}” is not a valid {self._describe(pk)} for {term.namespace}:; "
@@ -347,34 +382,17 @@ class TrigramSearchBackend(SearchBackend):
         return queryset.order_by(score.desc(), *queryset.query.order_by)
 
 
-#: A search the planner expects to match at least this share of the table skips the probe. No-match
-#: and rare terms are estimated around 0.1-0.2% (pg_trgm-less LIKE statistics); common ones at several %.
-COMMON_SHARE = 0.01
-
-
-def _planner_share(queryset: QuerySet) -> float:
-    """Rows the planner expects ``queryset`` to return, as a share of its table (0 when unknown)."""
-    connection = connections[queryset.db]
-    sql, params = queryset.order_by().values("pk").query.get_compiler(using=queryset.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-                       [connection.ops.quote_name(queryset.model._meta.db_table)])
-        row = cursor.fetchone()
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    table_rows = row[0] if row else 0
-    if not table_rows or table_rows <= 0:
-        return 0.0
-    return float(plan[0]["Plan"]["Plan Rows"]) / float(table_rows)
-
-
-def _to_python(field: Field, value: str) -> Any:
-    """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
-    try:
-        parsed = field.to_python(value.strip())
-        if parsed is not None:
-            field.run_validators(parsed)  # integer ranges of the database (an id beyond bigint)
-        return parsed
-    except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
-        return None
+def _multi_valued(model: Any, path: str) -> bool:
+    """Whether ``path`` crosses a relation with many rows per row of ``model`` (reverse FK, m2m)."""
+    opts = model._meta
+    for part in path.split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False

@@ -13,7 +13,7 @@ from django.db import DatabaseError, connections
 
 from fastadmin.conf import DEFAULTS
 
-from .backends import SearchBackend
+from .backends import BaseSearchBackend
 from .fields import resolve
 from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
 from .query import FULLTEXT
@@ -25,9 +25,9 @@ def _backend_errors(value, where: str) -> list[Error]:
         backend = resolve_backend(value)
     except ImportError as exc:
         return [Error(f"{where} cannot be imported: {exc}", id="fastadmin.E102")]
-    if not (isinstance(backend, type) and issubclass(backend, SearchBackend)):
-        return [Error(f"{where} is {backend!r}, not a SearchBackend subclass.",
-                      hint="Subclass fastadmin.search_index.backends.SearchBackend.", id="fastadmin.E102")]
+    if not (isinstance(backend, type) and issubclass(backend, BaseSearchBackend)):
+        return [Error(f"{where} is {backend!r}, not a BaseSearchBackend subclass.",
+                      hint="Subclass fastadmin.BaseSearchBackend.", id="fastadmin.E102")]
     return []
 
 
@@ -36,9 +36,11 @@ def check_search(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {}) or {}
     messages = _backend_errors(user.get("SEARCH_BACKEND", DEFAULTS["SEARCH_BACKEND"]),
                                "FASTADMIN['SEARCH_BACKEND']")
-    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT"):
+    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS"):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
-        minimum = 0 if key == "SEARCH_PROBE_LIMIT" else 1
+        minimum = 0 if key in ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS") else 1
+        if value is None and key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS"):
+            continue  # no limit
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
                                   id="fastadmin.E104"))

@@ -24,6 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.admin.sites import all_sites
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import FieldDoesNotExist
@@ -31,6 +32,8 @@ from django.db import connections, models
 from django.db.models import OrderBy
 from django.db.models.functions import Cast, Collate, Upper
 from django.db.models.indexes import IndexExpression
+
+from fastadmin.sort_keys import ordering_items
 
 from .fields import LOOKUP, forward_relation, resolve
 from .query import CONTAINS, EXACT, FULLTEXT, STARTSWITH
@@ -101,8 +104,13 @@ class Skipped:
 
 
 # ---------------------------------------------------------------------------------------------- naming
-def normalise(expression: str) -> str:
-    """``upper((name)::text)`` / ``UPPER(("name")::text)`` -> ``upper(name)``: comparable spellings."""
+def normalise(expression: str | None) -> str | None:
+    """``upper((name)::text)`` / ``UPPER(("name")::text)`` -> ``upper(name)``: comparable spellings.
+
+    None stays None: ``pg_get_indexdef`` answers NULL for an index dropped while the catalog is read.
+    """
+    if expression is None:
+        return None
     text = expression.lower().replace('"', "").replace(" ", "")
     for cast in ("::charactervarying", "::text", "::varchar"):
         text = text.replace(cast, "")
@@ -190,20 +198,20 @@ def _local_field(model: type[models.Model], name: str) -> models.Field | None:
 
 
 def _ordering_need(model_admin: Any, ordering: list[Any], what: str) -> IndexNeed | Skipped | None:
-    """The btree the keyset paginator needs for ``ordering`` (pk appended in the last key's direction)."""
+    """The btree the keyset paginator needs for ``ordering`` (pk appended in the last key's direction).
+
+    The ordering is read the way the paginator reads it (:func:`fastadmin.sort_keys.ordering_items`):
+    a foreign key with a related ``Meta.ordering`` sorts through the join, which no index here serves.
+    """
     model = model_admin.model
     pk = model._meta.pk
     fields: list[tuple[models.Field, bool]] = []
-    for item in ordering:
-        if not isinstance(item, str):
+    for path, _expression, descending, _nulls in ordering_items(model, ordering):
+        if not path:
             return Skipped(model_admin, what, "sorts by an expression")
-        if item == "?":
-            continue
-        descending = item.startswith("-")
-        name = item.lstrip("-+")
-        model_field = _local_field(model, name)
+        model_field = _local_field(model, path)
         if model_field is None:
-            return Skipped(model_admin, what, f"sorts through a relation or a non-column ({name!r})")
+            return Skipped(model_admin, what, f"sorts through a relation or a non-column ({path!r})")
         if model_field.primary_key:
             break
         fields.append((model_field, descending))
@@ -258,8 +266,12 @@ def fastadmin_model_admins() -> list[Any]:
     from fastadmin.options import FastAdminMixin
 
     seen, out = set(), []
+    models_ = apps.get_models(include_auto_created=True)
     for site in all_sites:
-        for model_admin in site._registry.values():
+        for model in models_:
+            if not site.is_registered(model):
+                continue
+            model_admin = site.get_model_admin(model)
             if isinstance(model_admin, FastAdminMixin) and id(model_admin) not in seen:
                 seen.add(id(model_admin))
                 out.append(model_admin)
@@ -317,6 +329,8 @@ def existing_indexes(table: str, using: str = "default") -> list[ExistingIndex]:
         rows = cursor.fetchall()
     out = []
     for name, method, valid, unique, partial, exprs, descs, opclasses in rows:
+        if any(e is None for e in exprs or ()) or None in (method, valid):
+            continue  # dropped (or being re-created) by another session between the join and the read
         keys = tuple(Key(normalise(e), bool(d)) for e, d in zip(exprs, descs, strict=True))
         out.append(ExistingIndex(name, method, valid, unique, partial, keys, tuple(opclasses)))
     return out

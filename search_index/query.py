@@ -14,8 +14,10 @@ A word is taken for a namespace only when it looks like a field path (``[A-Za-z_
 is followed by a colon; to search for text containing a colon, quote it: ``"10:30"``, ``"http://x"``.
 
 The parser knows nothing about models: it turns text into :class:`Term` objects and rejects input
-PostgreSQL cannot take (NUL bytes) or that is too large to search sensibly, with a message a person
-can act on (:class:`~fastadmin.exceptions.BadParameter`, answered with HTTP 400).
+PostgreSQL cannot take (NUL bytes), with a message a person can act on
+(:class:`~fastadmin.exceptions.BadParameter`, answered with HTTP 400). Like stock, a search of any
+length is accepted (repeated words count once: every word must match anyway); a project may set
+``SEARCH_MAX_LENGTH`` / ``SEARCH_MAX_TERMS`` to refuse longer input.
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ def _unquote(text: str) -> tuple[str, bool]:
     return text, False
 
 
-def parse(text: str, *, max_length: int, max_terms: int) -> list[Term]:
-    """Split ``text`` into terms; raise :class:`BadParameter` for input that cannot be searched."""
+def parse(text: str, *, max_length: int | None = None, max_terms: int | None = None) -> list[Term]:
+    """Split ``text`` into terms; raise :class:`BadParameter` for input that cannot be searched.
+
+    ``max_length`` and ``max_terms`` (None: no limit, as in stock) refuse longer input with a 400.
+    """
     if "\x00" in text:
         raise BadParameter(
             "The search contains a NUL character (\\x00), which cannot be stored or searched for. "
@@ -79,7 +84,7 @@ def parse(text: str, *, max_length: int, max_terms: int) -> list[Term]:
             param=SEARCH_PARAM,
         )
     text = text.strip()
-    if len(text) > max_length:
+    if max_length is not None and len(text) > max_length:
         raise BadParameter(
             f"The search is {len(text):,} characters long; at most {max_length:,} are accepted. "
             "Search for a shorter, distinctive part.",
@@ -100,14 +105,11 @@ def parse(text: str, *, max_length: int, max_terms: int) -> list[Term]:
         if raw[:1] in VALUE_PREFIXES:
             mode, raw = VALUE_PREFIXES[raw[:1]], raw[1:]
         value, quoted = _unquote(raw)
-        if not value:
-            raise BadParameter(
-                f"“{namespace}:” needs a value after the colon, e.g. {namespace}:something.",
-                param=SEARCH_PARAM,
-            )
+        # An empty value is kept: the backend knows whether ``namespace`` is a field (then the user
+        # must give a value) or just text ending in a colon (then it is searched as typed).
         terms.append(Term(value, namespace=namespace, mode=mode, quoted=quoted))
-    terms = [t for t in terms if t.value]
-    if len(terms) > max_terms:
+    terms = list(dict.fromkeys(t for t in terms if t.value or t.namespace))  # "a a" matches what "a" does
+    if max_terms is not None and len(terms) > max_terms:
         raise BadParameter(
             f"The search has {len(terms)} words; at most {max_terms} are accepted. "
             "Use fewer, more distinctive words (quote a phrase to search for it as one).",

@@ -52,9 +52,41 @@ def test_plan_for_the_test_app():
         "btree (kind, id) on testapp_item",
         "btree (label, id) on testapp_item",
         "btree (created, id) on testapp_item",
-        "btree (category_id, id) on testapp_item",  # a foreign key sorts by its column
         "btree (active, id) on testapp_item",
     }
+
+
+def test_fk_column_sorts_through_the_related_ordering_so_no_index_is_planned():
+    """Like stock, sorting by ``category`` sorts by Category.Meta.ordering (its name) through the join:
+    an index on category_id would not serve it, so the plan reports it instead of building one."""
+    item_admin = fastadmin.site.get_model_admin(Item)
+    plan = build_plan([item_admin])
+    assert "btree (category_id, id) on testapp_item" not in {need.describe() for need in plan.needs}
+    skipped = {(s.what, s.reason) for s in plan.skipped}
+    assert ("sortable column 'category'", "sorts through a relation or a non-column ('category__name')") in skipped
+
+
+def test_indexes_dropped_while_the_catalog_is_read_are_ignored(db, monkeypatch):
+    """``pg_get_indexdef`` answers NULL for an index another session dropped or re-created between the
+    catalog join and the read; the system checks every management command runs must not crash on it."""
+    from fastadmin.search_index import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "INDEXES_SQL", """
+        SELECT 'gone_meanwhile', 'btree', true, false, false, ARRAY[NULL::text], ARRAY[false], ARRAY['int4_ops']
+        UNION ALL
+        SELECT 'half_gone', NULL, NULL, NULL, NULL, ARRAY[NULL::text, 'id'], ARRAY[false, false], ARRAY[]::text[]
+        WHERE %s IS NOT NULL
+    """)
+    assert existing_indexes("testapp_item") == []
+    assert normalise(None) is None
+    messages = check_index_plan(databases=["default"])
+    assert any(m.id == "fastadmin.W101" for m in messages)  # still reports what is missing
+
+
+def test_plan_reads_admin_sites_through_public_api_only():
+    """``site._registry`` is private: the plan goes through apps.get_models() and is_registered()."""
+    source = (Path(__file__).resolve().parents[1] / "search_index").glob("*.py")
+    assert not [p.name for p in source if "_registry" in p.read_text()]
 
 
 def test_descending_orderings_share_one_ascending_index():

@@ -4,12 +4,14 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.db import connection
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Lower, Upper
 from django.test.utils import CaptureQueriesContext
 
-from fastadmin.exceptions import InvalidCursor
+from fastadmin.exceptions import BadParameter, InvalidCursor
 from fastadmin.pagination import KeysetPaginator
 from tests.helpers import rel_links, row_pks, walk
-from tests.testapp.models import Item
+from tests.testapp.models import Category, Item
 
 ORDERINGS = [
     ["rank"],
@@ -170,3 +172,146 @@ def test_seek_on_datetime_uses_current_time_zone(items, recwarn):
     page = KeysetPaginator(Item.objects.order_by("-created"), 5).page(seek="2025-01-01")
     assert page.rows and all(r.created is None or r.created.year <= 2024 for r in page.rows)
     assert not [w for w in recwarn if "naive datetime" in str(w.message)]
+
+
+# ---------------------------------------------------------------- the ordering a cursor is bound to
+def cursor_for(queryset, per_page=5):
+    return KeysetPaginator(queryset, per_page).page().next_cursor
+
+
+@pytest.mark.parametrize("made_for,used_for", [
+    (Item.objects.order_by("category__name"), Item.objects.order_by(Lower("name"))),
+    (Item.objects.order_by(Lower("name")), Item.objects.order_by(Upper("name"))),
+    (Item.objects.order_by(Lower("name")), Item.objects.order_by(Lower("label"))),
+    (Item.objects.order_by(Coalesce("rank", Value(0))), Item.objects.order_by(Coalesce("rank", Value(9)))),
+    (Item.objects.order_by(Lower("name").asc()), Item.objects.order_by(Lower("name").desc())),
+    (Item.objects.order_by("category__name"), Item.objects.order_by("category__id")),
+], ids=["related-vs-function", "lower-vs-upper", "other-column", "other-constant", "direction", "other-path"])
+def test_cursor_is_bound_to_the_sort_expressions_not_their_position(items, made_for, used_for):
+    cursor = cursor_for(made_for)
+    with pytest.raises(InvalidCursor, match="another sort order"):
+        KeysetPaginator(used_for, 5).page(cursor=cursor)
+    assert KeysetPaginator(made_for.all(), 5).page(cursor=cursor).rows  # the same ordering still works
+
+
+@pytest.fixture
+def categories_named_against_their_ids(items):
+    """Category names sorted the other way round from their ids, so ordering by the name (stock, via
+    Category.Meta.ordering) and ordering by category_id give different orders."""
+    for category in Category.objects.order_by("pk"):
+        Category.objects.filter(pk=category.pk).update(name=f"cat {10**9 - category.pk:010d}")
+    return items
+
+
+@pytest.mark.parametrize("ordering", [["category"], ["-category"], ["category", "-rank"], ["-category", "label"]],
+                         ids=lambda o: ",".join(o))
+@pytest.mark.parametrize("per_page", [1, 7, 100])
+def test_fk_sort_follows_the_related_models_ordering(categories_named_against_their_ids, ordering, per_page):
+    paginator = KeysetPaginator(Item.objects.order_by(*ordering), per_page)
+    # Django's own ORDER BY for the same ordering, with the pk tie-breaker in the last key's direction.
+    pk = "-pk" if ordering[-1].startswith("-") else "pk"
+    expected = offset_walk(Item.objects.order_by(*ordering, pk), per_page)
+    assert len(expected) == Item.objects.count()
+    names = dict(Item.objects.values_list("pk", "category__name"))
+    assert [names[p] for p in expected] != [names[p] for p in offset_walk(
+        Item.objects.order_by(*[o.replace("category", "category_id") for o in ordering], pk), per_page)]
+    assert keyset_walk(paginator, forward=True) == expected
+    assert list(reversed(keyset_walk(paginator, forward=False))) == expected
+
+
+@pytest.mark.parametrize("query", ["?o=6", "?o=-6", "?o=6.3"])
+def test_admin_fk_column_sorts_like_stock_admin(admin_client, categories_named_against_their_ids, query):
+    ours = walk(admin_client, "/admin/testapp/item/" + query)
+    assert len(ours) == len(set(ours)) == Item.objects.count()
+    stock, page = [], 1
+    while True:
+        response = admin_client.get(f"/stock/testapp/item/{query}&p={page}")
+        if response.status_code != 200 or not row_pks(response):
+            break
+        stock += row_pks(response)
+        page += 1
+    names = dict(Item.objects.values_list("pk", "category__name"))
+    assert [names[pk] for pk in ours] == [names[pk] for pk in stock]
+
+
+@pytest.mark.parametrize("seek", ["1e999999", "-1e200000"])
+def test_seek_value_out_of_the_columns_range_is_bad_input_not_a_database_error(items, seek):
+    """PostgreSQL refuses these (numeric overflow): the seek box must say so, not raise DataError (500)."""
+    with pytest.raises(BadParameter, match="not a valid value"):
+        KeysetPaginator(Item.objects.order_by("price"), 5).page(seek=seek)
+
+
+def test_cursor_signature_is_the_same_in_every_process():
+    """The rendering signed into cursors has no memory addresses or hash-seeded orders in it, so a
+    cursor made by one web worker is accepted by another."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'tests.settings'); django.setup();"
+        "from django.db.models import ExpressionWrapper, F, Value;"
+        "from django.db.models.functions import Coalesce, Lower;"
+        "from fastadmin.sort_keys import render;"
+        "from tests.testapp.models import Item;"
+        "created = Item._meta.get_field('created');"
+        "print(render(Coalesce(ExpressionWrapper(F('created'), output_field=created), Value({'a', 'b', 'c'}))),"
+        " render(Lower('name').desc()))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    path = os.pathsep.join([str(root / "example_project"), str(root)])
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": path}).stdout
+               for seed in (1, 2)}
+    assert len(outputs) == 1
+    assert "0x" not in outputs.pop()
+
+
+NULLS_ORDERINGS = {
+    "rank desc nulls last": [F("rank").desc(nulls_last=True)],
+    "rank asc nulls first": [F("rank").asc(nulls_first=True)],
+    "label desc nulls last, rank": [F("label").desc(nulls_last=True), "rank"],
+    "upper(label) asc nulls first": [Upper("label").asc(nulls_first=True)],
+    "created desc nulls last, rank asc nulls first": [F("created").desc(nulls_last=True),
+                                                      F("rank").asc(nulls_first=True)],
+    "rank desc nulls first (the default, spelled out)": [F("rank").desc(nulls_first=True)],
+}
+
+
+@pytest.mark.parametrize("name", NULLS_ORDERINGS)
+@pytest.mark.parametrize("per_page", [1, 7, 100])
+def test_explicit_nulls_placement_is_the_order_stock_shows(items, name, per_page):
+    """``F("x").desc(nulls_last=True)`` (an admin ``ordering`` Django's own tests use) puts NULLs where
+    it says, on every page, forwards and backwards; the cursor is bound to that placement too."""
+    ordering = NULLS_ORDERINGS[name]
+    last = ordering[-1]
+    descending = last.startswith("-") if isinstance(last, str) else last.descending
+    expected = offset_walk(Item.objects.order_by(*ordering, "-pk" if descending else "pk"), per_page)
+    paginator = KeysetPaginator(Item.objects.order_by(*ordering), per_page)
+    assert keyset_walk(paginator, forward=True) == expected
+    assert list(reversed(keyset_walk(paginator, forward=False))) == expected
+
+
+def test_cursor_is_bound_to_the_nulls_placement(items):
+    cursor = cursor_for(Item.objects.order_by(F("rank").desc(nulls_last=True)))
+    with pytest.raises(InvalidCursor, match="another sort order"):
+        KeysetPaginator(Item.objects.order_by(F("rank").desc()), 5).page(cursor=cursor)
+
+
+def test_seek_with_nulls_first_leaves_the_nulls_before(items):
+    page = KeysetPaginator(Item.objects.order_by(F("rank").asc(nulls_first=True)), 200).page(seek="3")
+    assert page.rows and all(r.rank is not None and r.rank >= 3 for r in page.rows)
+    assert page.prev_cursor  # the NULL block and ranks 1-2 come before
+
+
+def test_rendering_follows_prefixed_references():
+    """A related model's ``Meta.ordering = [Lower("name")]`` reaches the paginator as a copy whose
+    references were prefixed (``category__name``); it must not render as this model's own name."""
+    from fastadmin.sort_keys import render
+
+    own = Lower("name")
+    related = own.prefix_references("category__")
+    assert render(related) != render(own)
+    assert "category__name" in render(related)
+    assert render(Coalesce("rank", Value(0))) != render(Coalesce("rank", Value(1)))

@@ -50,6 +50,12 @@ def create_plan_indexes(model_admins) -> list[str]:
     return names
 
 
+@pytest.fixture(autouse=True)
+def guarded(settings):
+    """Every table counts as large, whatever its statistics say: these tests are about the guards."""
+    settings.FASTADMIN = {**settings.FASTADMIN, "SEARCH_SCAN_ROWS": 0}
+
+
 @pytest.fixture
 def big(db):
     import fastadmin
@@ -223,10 +229,10 @@ def test_help_text_lists_the_namespaces(admin_client, db):
 
 
 @pytest.mark.parametrize("query,status,text", [
-    ("bogus:thing", 400, "not a field you can search here"),
+    ("bogus:thing", 200, ""),  # not a search field: searched as text, like stock
     ("id:abc", 400, "not a valid ID"),
     ("a\x00b", 200, "Null characters are not allowed."),  # stock's search form message (Django's tests)
-    ("x" * 10_000, 400, "at most 200"),
+    ("x" * 10_000, 200, ""),  # stock accepts any length
     ("%", 400, "too short"),
     ("%_\\", 400, "too short"),
     ("'; DROP TABLE shop_customer; --", 200, ""),

@@ -61,9 +61,16 @@ def test_non_postgresql_database_falls_back_to_django_search(db, monkeypatch):
 def test_help_text_lists_namespaces_unless_the_admin_sets_its_own():
     customer_admin = fastadmin.site.get_model_admin(Customer)
     assert customer_admin.search_help_text.startswith("Search one field with name:, email:, phone:, id:")
-    own = type("Own", (fastadmin.ModelAdmin,), {"search_fields": ["name"], "search_help_text": "Mine"})
+    own = type("Own", (fastadmin.ModelAdmin,), {"search_fields": ["name"], "search_help_text": "Mine",
+                                               "search_namespace_help": True})
     assert own(Customer, fastadmin.site).search_help_text == "Mine"
     assert type("No", (fastadmin.ModelAdmin,), {})(Customer, fastadmin.site).search_help_text is None
+
+
+def test_no_help_line_unless_asked_for_like_stock():
+    """Django's test_search_help_text: search_fields without search_help_text show no help line."""
+    plain = type("Plain", (fastadmin.ModelAdmin,), {"search_fields": ["name", "email"]})
+    assert plain(Customer, fastadmin.site).search_help_text is None
 
 
 def test_search_backend_can_be_chosen_per_admin_and_in_settings():

@@ -197,6 +197,7 @@ class OrderInline(OrderInlineOptions, fastadmin.TabularInline):
 @fastadmin.register(Customer, site=fastadmin.site)
 class CustomerAdmin(CustomerOptions, fastadmin.ModelAdmin):
     inlines = [OrderInline]
+    search_namespace_help = True
 
 
 @fastadmin.register(Lead, site=fastadmin.site)
