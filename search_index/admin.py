@@ -60,7 +60,9 @@ class SearchAdminMixin:
     @property
     def search_help_text(self) -> str | None:  # type: ignore[override]
         """Stock's help line under the search box: None, as in stock, unless ``search_namespace_help``
-        asks for the namespaces (a ``search_help_text`` set on a subclass wins)."""
+        asks for the namespaces (a ``search_help_text`` set on a subclass or an instance wins)."""
+        if "search_help_text" in vars(self):
+            return vars(self)["search_help_text"]
         if not self.search_namespace_help or not self.search_fields:
             return None
         names = self.get_search_backend().namespaces()
@@ -71,6 +73,11 @@ class SearchAdminMixin:
             f"Search one field with {', '.join(n + ':' for n in names)} — e.g. {example}:value, "
             f'{example}:^start, {example}:"two words". Words must all match.'
         )
+
+    @search_help_text.setter
+    def search_help_text(self, value: str | None) -> None:
+        # Stock's attribute is assignable on an instance (Django's own tests do so): keep it that way.
+        vars(self)["search_help_text"] = value
 
 
 def next_get_search_results(model_admin: Any):
