@@ -20,7 +20,6 @@ class Place(models.Model):
     deleted = models.BooleanField(default=False)
 
     objects = LiveManager()
-    all_objects = models.Manager()
 
     class Meta:
         ordering = ["name"]
