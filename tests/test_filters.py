@@ -4,7 +4,6 @@ import pytest
 from django.contrib.admin.filters import FacetsMixin, SimpleListFilter
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext, override_settings
 
 import fastadmin
@@ -131,7 +130,7 @@ def test_reverse_and_generic_relations_filter_like_stock(admin_client, visits, f
     assert displays(response, "name")[1:] == (["linux (1)", "python (1)"] if facets else ["linux", "python"])
 
 
-def test_get_list_filter_returns_what_stock_returns(rf=RequestFactory()):
+def test_get_list_filter_returns_what_stock_returns(rf):
     class Dynamic(fastadmin.ModelAdmin):
         list_filter = ("category", "label", "kind")
 
@@ -146,7 +145,7 @@ def test_get_list_filter_returns_what_stock_returns(rf=RequestFactory()):
     assert admin_obj.get_list_filter(request) == ["label", "kind"]
     cl = admin_obj.get_changelist_instance(request)
     assert cl.list_filter == ["label", "kind"]
-    assert [type(spec) for spec in cl.filter_specs][0] is BoundedAllValuesFieldListFilter
+    assert type(cl.filter_specs[0]) is BoundedAllValuesFieldListFilter
 
 
 def test_facets_come_from_the_filter_classes_not_from_patched_instances(admin_client, items):
