@@ -3,6 +3,8 @@
 #   make demo        venv + install + migrate + seed 1,000,000 orders (once) + index plan + login + runserver :8000
 #   make test        the whole pytest suite (embedded PostgreSQL unless DATABASE_URL is set)
 #   make lint        ruff check
+#   make test-django-admin  Django's own admin tests (installed version's sdist) with fastadmin swapped in;
+#                    fails on any difference not in tests/django_admin/by_design.txt (DJANGO_ADMIN_ARGS: labels)
 #   make benchmark   stock admin vs fastadmin on ROWS orders (default 1,000,000), JSON in benchmark-ROWS.json
 #
 # DATABASE_URL (postgresql://user:pass@host:port/name) is passed through from the environment;
@@ -22,7 +24,9 @@ PY     := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 STAMP  := $(VENV)/.fastadmin-installed
 
-.PHONY: install demo test lint benchmark seed migrate
+DJANGO_ADMIN_ARGS ?=
+
+.PHONY: install demo test test-django-admin lint benchmark seed migrate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +59,11 @@ test: install
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+
+# Needs PostgreSQL at DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the sdist is
+# cached in .cache/django-src/.
+test-django-admin: install
+	$(PY) tests/django_admin/run.py $(DJANGO_ADMIN_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

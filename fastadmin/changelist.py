@@ -7,16 +7,21 @@ The flow of one changelist GET, each step delegating to the ModelAdmin's strateg
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR, SEARCH_VAR
+from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
-from django.http import HttpRequest, QueryDict
+from django.core.paginator import Paginator
+from django.http import HttpRequest
 
 from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
+from .pagination import Page
 
 CURSOR_VAR = "cursor"
 SEEK_VAR = "seek"
@@ -25,20 +30,60 @@ COUNT_VAR = "_count"
 FASTADMIN_PARAMS = (CURSOR_VAR, SEEK_VAR, COUNT_VAR)
 
 
-class FastChangeList(ChangeList):
-    """A ChangeList whose ``get_results`` pages by cursor and counts by estimate."""
+#: Attributes stock's ``get_results`` assigns that fastadmin derives from the keyset page.
+PAGE_DERIVED = ("result_list", "multi_page", "show_admin_actions")
+
+
+class _FromPage:
+    """A non-data descriptor: on keyset pages the attribute follows ``cl.page``; an assignment (stock's
+    ``get_results``, on numbered pages) shadows it in the instance, as stock expects."""
+
+    def __init__(self, derive: Callable[[Any, Page], Any]) -> None:
+        self.derive = derive
+
+    def __get__(self, cl: Any, owner: type | None = None) -> Any:
+        return self if cl is None else self.derive(cl, cl.page)
+
+
+class ChangeList(StockChangeList):
+    """A ChangeList whose ``get_results`` pages by cursor and counts by estimate.
+
+    Stock numbered paging (``get_paginator``, ``?p=``, ``?all=``) is kept where it is cheap or asked
+    for: when the ModelAdmin sets its own ``paginator`` class (or ``get_paginator``), and for ``?p=`` /
+    ``?all=`` on a list whose count is exact (under ``EXACT_COUNT_THRESHOLD``). ``numbered`` tells the
+    templates which. On keyset pages the rows are read on first use, like stock's lazy ``object_list``.
+    """
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         for name, values in request.GET.lists():
+            if name == SEARCH_VAR:
+                continue  # stock's search form reports it ("Null characters are not allowed.")
             if "\x00" in name or any("\x00" in value for value in values):
                 raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
         self.cursor = request.GET.get(CURSOR_VAR) or None
         self.seek = request.GET.get(SEEK_VAR, "").strip() or None
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"
-        if any(name in request.GET for name in FASTADMIN_PARAMS):
-            # Stock ChangeList treats every unknown parameter as a field lookup; hide ours from it.
-            request.GET = _without(request.GET, FASTADMIN_PARAMS)
+        self.wants_page_number = PAGE_VAR in request.GET or ALL_VAR in request.GET
+        self.numbered = False
         super().__init__(request, *args, **kwargs)
+        # What templates copy into forms and links (stock's search form, filter forms) leaves the
+        # page parameters out: a new search or filter starts from the first page.
+        for name in FASTADMIN_PARAMS:
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
+
+    def get_filters_params(self, params: dict | None = None) -> dict:
+        """Stock's lookups minus fastadmin's page parameters (as stock leaves out ``p``, ``o``, ``q``)."""
+        lookup_params = super().get_filters_params(params)
+        for name in FASTADMIN_PARAMS:
+            lookup_params.pop(name, None)
+        return lookup_params
+
+    def get_query_string(self, new_params: dict | None = None, remove: list | None = None) -> str:
+        """Links (sorting, filters, facets) start from the first page: a cursor belongs to one ordering
+        and one set of rows. Only the page links pass a cursor on, explicitly."""
+        own: dict[str, Any] = dict.fromkeys(FASTADMIN_PARAMS)  # None removes the key
+        return super().get_query_string({**own, **(new_params or {})}, remove)
 
     def get_filters(self, request: HttpRequest):
         """Stock's specs, built from :func:`~fastadmin.filters.changelist_filters` (bounded classes,
@@ -78,39 +123,79 @@ class FastChangeList(ChangeList):
     def get_results(self, request: HttpRequest) -> None:
         model_admin = self.model_admin
         counter = model_admin.get_counter(request)
-        paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
-        if self.show_all:
-            raise BadParameter(
-                "“Show all” is not available on fastadmin changelists; use the page links.", param="all"
-            )
-        with stage("reading the page of rows"):
-            page = paginator.page(cursor=self.cursor, seek=self.seek)
+        if self.uses_own_paginator():
+            return self._numbered_results(request)
+        counted = self.queryset.select_related(None)  # the joins that display rows never change their number
         with stage("counting the rows"):
-            count = counter.exact(self.queryset) if self.count_exactly else counter.count(self.queryset)
-            full_count: Count | None = None
-            if model_admin.show_full_result_count:
-                full_count = count if not self._is_narrowed() else counter.count(
-                    self.root_queryset.using(self.queryset.db)
+            count = counter.exact(counted) if self.count_exactly else counter.count(counted)
+        if self.wants_page_number and not self.cursor and not self.seek:
+            if count.exact:
+                return self._numbered_results(request)
+            if self.show_all or request.GET.get(PAGE_VAR) not in (None, "", "1"):
+                raise BadParameter(
+                    "Page numbers and “Show all” are available only on lists small enough to count "
+                    "exactly; use the page links, or narrow the list.",
+                    param=ALL_VAR if self.show_all else PAGE_VAR,
                 )
+        with stage("counting the rows"):
+            full_count = self._full_count(counter, count)
 
-        self.page = page
-        self.paginator = paginator
+        self.numbered = False
+        self.keyset_paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
+        for name in ("page", *PAGE_DERIVED):  # left by an earlier call: follow the new page
+            self.__dict__.pop(name, None)
+        # Stock's attribute keeps stock's API (``count``, ``page_range``) for code that reads it; it
+        # counts only if asked.
+        self.paginator = model_admin.get_paginator(request, self.queryset, self.list_per_page)
         self.count = count
         self.full_count = full_count
         self.result_count = count.value
         self.full_result_count = full_count.value if full_count is not None else None
         self.show_full_result_count = model_admin.show_full_result_count
-        self.show_admin_actions = bool(page.rows) or not page.is_first or count.value > 0
-        self.result_list = page.rows
         self.can_show_all = False
-        self.multi_page = not (page.is_first and page.is_last)
+
+    @cached_property
+    def page(self) -> Page | None:
+        """The keyset page, read on first use (stock's ``object_list`` is lazy too). A changelist
+        view reads it while rendering, inside the statement timeout of ``changelist_view``."""
+        with stage("reading the page of rows"):
+            return self.keyset_paginator.page(cursor=self.cursor, seek=self.seek)
+
+    result_list = _FromPage(lambda cl, page: page.rows)
+    multi_page = _FromPage(lambda cl, page: not (page.is_first and page.is_last))
+    show_admin_actions = _FromPage(lambda cl, page: bool(page.rows) or not page.is_first or cl.result_count > 0)
+
+    def uses_own_paginator(self) -> bool:
+        """A project that sets ``ModelAdmin.paginator`` or overrides ``get_paginator`` chose numbered
+        pages, and their counts."""
+        from .options import FastAdminMixin
+
+        own_hook = type(self.model_admin).get_paginator is not FastAdminMixin.get_paginator
+        return own_hook or self.model_admin.paginator is not Paginator
+
+    def _numbered_results(self, request: HttpRequest) -> None:
+        """Stock's paging: ``get_paginator``, ``?p=``, ``?all=``, exact counts."""
+        with stage("reading the page of rows"):
+            super().get_results(request)
+        self.numbered = True
+        self.page = self.keyset_paginator = None
+        self.count = Count(self.result_count, exact=True)
+        full = self.full_result_count
+        self.full_count = Count(full, exact=True) if full is not None else None
+
+    def _full_count(self, counter: Any, count: Count) -> Count | None:
+        if not self.model_admin.show_full_result_count:
+            return None
+        if not self._is_narrowed() and self.queryset.query.where == self.root_queryset.query.where:
+            return count  # nothing narrowed the rows, not even a filter that applies by default
+        return counter.count(self.root_queryset.using(self.queryset.db).select_related(None))
 
     def _is_narrowed(self) -> bool:
         return bool(self.query) or bool(self.has_active_filters)
 
     # ------------------------------------------------------------------ links for the templates
     def page_url(self, cursor: str | None) -> str:
-        return self.get_query_string({CURSOR_VAR: cursor}, remove=[SEEK_VAR, COUNT_VAR])
+        return self.get_query_string({CURSOR_VAR: cursor})
 
     @property
     def first_url(self) -> str | None:
@@ -132,12 +217,14 @@ class FastChangeList(ChangeList):
     def count_exact_url(self) -> str | None:
         if self.count.exact:
             return None
-        return self.get_query_string({COUNT_VAR: "exact", CURSOR_VAR: self.cursor}, remove=[SEEK_VAR])
+        return self.get_query_string({COUNT_VAR: "exact", CURSOR_VAR: self.cursor})
 
     @property
     def seek_key(self):
-        """The leading sort key when it can be jumped to (a model field), else None."""
-        key = self.paginator.keys[0]
+        """The leading sort key when it can be jumped to (a model field, several pages), else None."""
+        if self.numbered or not self.multi_page:
+            return None
+        key = self.keyset_paginator.keys[0]
         return key if key.field is not None and key.field is not self.opts.pk else None
 
     @property
@@ -146,9 +233,5 @@ class FastChangeList(ChangeList):
         return other_params(self, FASTADMIN_PARAMS)
 
 
-def _without(query: QueryDict, names: tuple[str, ...]) -> QueryDict:
-    copy = query.copy()
-    for name in names:
-        copy.pop(name, None)
-    copy._mutable = False
-    return copy
+#: The name this class had before it took stock's (``repr`` says ``ChangeList`` like stock's).
+FastChangeList = ChangeList

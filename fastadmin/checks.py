@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.contrib.admin.checks import ModelAdminChecks as StockModelAdminChecks
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections
 from django.utils.module_loading import import_string
 
@@ -42,7 +44,9 @@ def check_settings(app_configs=None, **kwargs):
     if alias is not None and alias not in settings.DATABASES:
         messages.append(Error(f"FASTADMIN['READ_DATABASE'] names {alias!r}, which is not in DATABASES.",
                               hint=f"Use one of: {', '.join(settings.DATABASES)}.", id="fastadmin.E005"))
-    if "fastadmin" in settings.INSTALLED_APPS and "django.contrib.admin" not in settings.INSTALLED_APPS:
+    # By app name, not the literal string: AdminConfig subclasses (SimpleAdminConfig, a project's
+    # own) install the admin under other dotted paths.
+    if apps.is_installed("fastadmin") and not apps.is_installed("django.contrib.admin"):
         messages.append(Error("fastadmin needs 'django.contrib.admin' in INSTALLED_APPS (it extends it).",
                               id="fastadmin.E006"))
     return messages
@@ -67,10 +71,7 @@ STALE_SELECTION_CHOICES = ("refuse", "skip")
 
 @register(Tags.compatibility)
 def check_locking(app_configs=None, **kwargs):
-    """Settings of fastadmin.locking / fastadmin.cache, VersionField use, and cached admins."""
-    from django.apps import apps
-    from django.contrib.admin.sites import all_sites
-
+    """Settings of fastadmin.locking / fastadmin.cache and VersionField use (admins: ModelAdminChecks)."""
     from .conf import fa_settings
     from .fields import VersionField
 
@@ -142,36 +143,47 @@ def check_locking(app_configs=None, **kwargs):
                     id="fastadmin.E206",
                 )
             )
-    cached = []
-    for site in all_sites:
-        for model, model_admin in site._registry.items():
-            wants = getattr(model_admin, "object_cache", None)
-            if wants is None:
-                wants = model._meta.label in labels
-            if not wants or not hasattr(model_admin, "uses_object_cache"):
-                continue
-            if not model_admin.uses_object_cache():
-                messages.append(
-                    Warning(
-                        f"{type(model_admin).__qualname__} overrides get_queryset(), so its change view "
-                        f"does not read {model._meta.label} through the object cache (the cache would "
-                        "bypass that filter).",
-                        hint="Remove the model from OBJECT_CACHE_MODELS or set object_cache = False.",
-                        obj=model_admin,
-                        id="fastadmin.W202",
-                    )
-                )
-            else:
-                cached.append(model._meta.label)
-    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-    if cached and backend.endswith(("LocMemCache", "DummyCache")):
-        messages.append(
-            Warning(
-                f"The object cache ({alias!r}) is {backend.rsplit('.', 1)[-1]}: each process has its own "
-                f"copy, so a save in one process does not invalidate {', '.join(sorted(set(cached)))} in "
-                "the others.",
-                hint="Use Redis (django-redis or django.core.cache.backends.redis.RedisCache) in production.",
-                id="fastadmin.W203",
-            )
-        )
     return messages
+
+
+# --------------------------------------------------------------------------- per ModelAdmin
+class ModelAdminChecks(StockModelAdminChecks):
+    """``ModelAdmin.checks_class`` of fastadmin admins: stock's checks plus fastadmin's, run by the
+    admin's own ``check()`` for every site it is registered on (no walk over site registries)."""
+
+    def check(self, admin_obj, **kwargs) -> list[CheckMessage]:
+        return [*super().check(admin_obj, **kwargs), *self._check_object_cache(admin_obj)]
+
+    def _check_object_cache(self, admin_obj) -> list[CheckMessage]:
+        from .conf import fa_settings
+
+        wants = getattr(admin_obj, "object_cache", None)
+        if wants is None:
+            labels = fa_settings.OBJECT_CACHE_MODELS
+            wants = isinstance(labels, list | tuple) and admin_obj.model._meta.label in labels
+        if not wants or not hasattr(admin_obj, "uses_object_cache"):
+            return []
+        label = admin_obj.model._meta.label
+        if not admin_obj.uses_object_cache():
+            return [
+                Warning(
+                    f"{type(admin_obj).__qualname__} overrides get_queryset(), so its change view "
+                    f"does not read {label} through the object cache (the cache would bypass that filter).",
+                    hint="Remove the model from OBJECT_CACHE_MODELS or set object_cache = False.",
+                    obj=admin_obj.__class__,
+                    id="fastadmin.W202",
+                )
+            ]
+        alias = fa_settings.OBJECT_CACHE_ALIAS
+        backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+        if backend.endswith(("LocMemCache", "DummyCache")):
+            return [
+                Warning(
+                    f"The object cache ({alias!r}) is {backend.rsplit('.', 1)[-1]}: each process has its own "
+                    f"copy, so a save in one process does not invalidate {label} in the others.",
+                    hint="Use Redis (django-redis or django.core.cache.backends.redis.RedisCache) in production.",
+                    obj=admin_obj.__class__,
+                    id="fastadmin.W203",
+                )
+            ]
+        return []

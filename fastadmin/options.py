@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import helpers
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -29,7 +30,8 @@ from django.utils.translation import gettext as _
 
 from .admin_locking import OptimisticLockingMixin
 from .cache_admin import ObjectCacheMixin
-from .changelist import FastChangeList
+from .changelist import ChangeList
+from .checks import ModelAdminChecks
 from .conf import fa_settings
 from .counting import EstimatedCounter
 from .exceptions import BadParameter
@@ -49,10 +51,12 @@ class FastAdminMixin:
     filterset_class: type | None = None
 
     change_list_template = "fastadmin/change_list.html"
+    #: Stock's system checks plus fastadmin's per-admin ones (``manage.py check``).
+    checks_class = ModelAdminChecks
 
     # ------------------------------------------------------------------ strategies
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
-        return FastChangeList
+        return ChangeList
 
     def get_keyset_paginator(self, request: HttpRequest, queryset, per_page: int):
         """The changelist's paginator: ``paginator_class`` or ``FASTADMIN["PAGINATOR"]``."""
@@ -60,10 +64,10 @@ class FastAdminMixin:
         return cls(queryset, per_page)
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        """Django-API paginators for the numbered lists the admin pages besides the changelist:
-        countless for this admin's own rows (the autocomplete endpoint), stock for others (the
-        history view pages ``LogEntry`` rows)."""
-        if queryset.model is self.model:
+        """Django-API paginators for numbered lists: the admin's own ``paginator`` class when it sets
+        one (the changelist then pages by number too); otherwise countless for this admin's own rows
+        (the autocomplete endpoint), stock for others (the history view pages ``LogEntry`` rows)."""
+        if queryset.model is self.model and self.paginator is Paginator:
             return CountlessPaginator(queryset, per_page, orphans, allow_empty_first_page)
         return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 

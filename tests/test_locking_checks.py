@@ -1,6 +1,7 @@
 """Every misconfiguration of locking and the object cache is a system check with an id."""
 
 import pytest
+from django.contrib.admin.sites import all_sites
 from django.core import checks
 from django.test import override_settings
 
@@ -10,8 +11,10 @@ from tests.testapp.models import Gadget
 
 
 def ids(**fastadmin_settings):
+    """check_locking's ids plus the per-admin ones (fastadmin.checks.ModelAdminChecks) of every site."""
     with override_settings(FASTADMIN=fastadmin_settings):
-        return sorted(m.id for m in check_locking())
+        admin_messages = [m for site in all_sites for m in site.check(None)]
+        return sorted(m.id for m in [*check_locking(), *admin_messages])
 
 
 def test_defaults_are_clean():

@@ -12,6 +12,9 @@ from django.contrib.admin.templatetags.admin_list import (
 from django.contrib.admin.templatetags.admin_list import (
     result_list as stock_result_list,
 )
+from django.contrib.admin.templatetags.admin_list import (
+    search_form as stock_search_form,
+)
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, SEARCH_VAR
 from django.db import models
@@ -22,21 +25,32 @@ from django.utils.translation import gettext as _
 register = template.Library()
 
 
-def _inclusion(name: str, func, template_name: str, takes_context: bool = False):
+def _inclusion(name: str, func, template_name, takes_context: bool = False, extends: str | None = None):
     """An inclusion tag whose template can be overridden per model and per app, like the admin's own
     (``admin/<app>/<model>/<name>``, ``admin/<app>/<name>``, ``admin/<name>``), built on public
-    template API only (the admin's ``InclusionAdminNode`` changed signature in Django 6)."""
+    template API only (the admin's ``InclusionAdminNode`` changed signature in Django 6).
+
+    ``template_name`` may be a callable of the tag's arguments. ``extends`` names a stock template,
+    looked up the same way and passed as ``stock_template`` for ``{% extends stock_template %}``, so
+    fastadmin overrides one block of this Django version's markup (and of a project's override)."""
 
     @register.simple_tag(name=name, takes_context=True)
     def tag(context, *args):
         opts = context["opts"]
-        template = context.template.engine.select_template([
-            f"admin/{opts.app_label}/{opts.model_name}/{template_name}",
-            f"admin/{opts.app_label}/{template_name}",
-            f"admin/{template_name}",
-        ])
+        engine = context.template.engine
+
+        def lookup(file: str):
+            return engine.select_template([
+                f"admin/{opts.app_label}/{opts.model_name}/{file}",
+                f"admin/{opts.app_label}/{file}",
+                f"admin/{file}",
+            ])
+
+        template = lookup(template_name(*args) if callable(template_name) else template_name)
         data = func(context, *args) if takes_context else func(*args)
         new_context = context.new(data.flatten() if hasattr(data, "flatten") else data)
+        if extends is not None:
+            new_context["stock_template"] = lookup(extends)
         if context.get("csrf_token") is not None:
             new_context["csrf_token"] = context["csrf_token"]
         return template.render(new_context)
@@ -48,15 +62,25 @@ def pagination(cl):
     return {"cl": cl}
 
 
+def _counts_are_exact(cl) -> bool:
+    return cl.count.exact and (cl.full_count is None or cl.full_count.exact)
+
+
 def search_form(cl):
-    narrowed = bool(cl.query) or bool(cl.has_active_filters)
+    if _counts_are_exact(cl):
+        return stock_search_form(cl)
     return {
         "cl": cl,
-        "show_result_count": narrowed,
+        "show_result_count": bool(cl.query) or bool(cl.has_active_filters),
         "search_var": SEARCH_VAR,
         "is_popup_var": IS_POPUP_VAR,
         "is_facets_var": IS_FACETS_VAR,
     }
+
+
+def search_form_template(cl) -> str:
+    """Stock's search form (this Django version's markup) unless a count it shows is an estimate."""
+    return "search_form.html" if _counts_are_exact(cl) else "fastadmin/search_form.html"
 
 
 def actions(context):
@@ -122,16 +146,20 @@ def _date_range(queryset, name: str, is_datetime: bool):
 
 
 def result_list(cl):
-    context = stock_result_list(cl)
-    page_token = getattr(cl.model_admin, "page_token_input", None)  # fastadmin.admin_locking
-    if page_token is not None:
-        context["result_hidden_fields"] = [*context["result_hidden_fields"], page_token(cl)]
-    return context
+    return stock_result_list(cl)
+
+
+@register.simple_tag
+def fastadmin_page_token(cl):
+    """The page token of fastadmin.admin_locking, beside the results (stock's ``hiddenfields`` block
+    holds the formset's own hidden fields only)."""
+    page_token = getattr(cl.model_admin, "page_token_input", None)
+    return page_token(cl) if page_token is not None else ""
 
 
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
-_inclusion("fastadmin_search_form", search_form, "fastadmin/search_form.html")
-_inclusion("fastadmin_actions", actions, "fastadmin/actions.html", takes_context=True)
+_inclusion("fastadmin_search_form", search_form, search_form_template)
+_inclusion("fastadmin_actions", actions, "fastadmin/actions.html", takes_context=True, extends="actions.html")
 _inclusion("fastadmin_date_hierarchy", date_hierarchy, "date_hierarchy.html")
 _inclusion("fastadmin_result_list", result_list, "change_list_results.html")
 

@@ -1,0 +1,1 @@
+"""Django's own admin tests run against fastadmin (``make test-django-admin``; see ``run.py``)."""
