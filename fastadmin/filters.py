@@ -79,6 +79,8 @@ class BoundedRelatedFieldListFilter(BoundedChoicesMixin, RelatedFieldListFilter)
     doesn't hold is shown as typed, never as another object's ``str()``.
     """
 
+    unresolved: list[str] = []
+
     def field_choices(self, field, request, model_admin) -> list[tuple[Any, str]]:
         limit = fa_settings.FILTER_MAX_CHOICES
         related = field.remote_field.model
@@ -90,14 +92,24 @@ class BoundedRelatedFieldListFilter(BoundedChoicesMixin, RelatedFieldListFilter)
         choices = [(getattr(obj, target), str(obj)) for obj in rows[:limit]]
         listed = {str(value) for value, _label in choices}
         selected = [value for value in (self.lookup_val or []) if value not in listed]
+        found: dict[str, str] = {}
         if selected:
-            found: dict[str, str] = {}
             try:
                 found = {str(getattr(obj, target)): str(obj) for obj in queryset.filter(**{f"{target}__in": selected})}
             except (ValueError, TypeError, ValidationError):
                 pass  # not a value of the target's type: shown as typed
-            choices += [(value, found.get(value, value)) for value in selected]
-        return choices
+        # Like stock, a value no choice holds doesn't make the filter appear; it is shown as typed.
+        self.unresolved = [value for value in selected if value not in found]
+        return choices + [(value, found[value]) for value in selected if value in found]
+
+    def choices(self, changelist):
+        yield from super().choices(changelist)
+        for value in self.unresolved:
+            yield {
+                "selected": True,
+                "query_string": changelist.get_query_string({self.lookup_kwarg: value}, [self.lookup_kwarg_isnull]),
+                "display": value,
+            }
 
 
 def related_choices(field) -> models.QuerySet:
