@@ -204,7 +204,8 @@ def values_present(queryset: models.QuerySet, field_path: str, candidates: Seque
     ]
     if not parts:
         return set()
-    return set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
+    # order_by(): Django 6 would order the union by the model's Meta.ordering, which it doesn't select.
+    return set(parts[0].union(*parts[1:], all=True).order_by()) if len(parts) > 1 else set(parts[0])
 
 
 def other_params(changelist, own) -> list[tuple[str, str]]:
