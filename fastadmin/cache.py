@@ -50,9 +50,10 @@ from .guards import read_alias
 CACHE_FORMAT = 2
 
 _fingerprints: dict[tuple[type[models.Model], str], str] = {}
-#: label -> model of every model read through this module; and their inheritance roots.
+#: label -> model of every model read through this module, and the labels of their inheritance roots
+#: (labels, not classes: migration states and reloaded apps build other classes for the same model).
 _registered: dict[str, type[models.Model]] = {}
-_roots: set[type[models.Model]] = set()
+_roots: set[str] = set()
 
 
 def backend() -> BaseCache:
@@ -156,8 +157,8 @@ def inheritance_root(model: type[models.Model]) -> type[models.Model]:
 
 def related_cached_models(model: type[models.Model]) -> list[type[models.Model]]:
     """The registered models whose cached copies a write to ``model`` makes stale."""
-    root = inheritance_root(model)
-    return [other for other in _registered.values() if inheritance_root(other) is root]
+    root = _root_label(model)
+    return [other for other in _registered.values() if _root_label(other) == root]
 
 
 def invalidate(model: type[models.Model], pks: Iterable[Any], *, using: str | None = None) -> None:
@@ -182,7 +183,7 @@ def register(model: type[models.Model]) -> None:
     if label in _registered:
         return
     _registered[label] = model
-    _roots.add(inheritance_root(model))
+    _roots.add(_root_label(model))
     # One receiver for every sender: a proxy or a child sends the signal under its own class.
     post_save.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.save")
     post_delete.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.delete")
@@ -190,9 +191,13 @@ def register(model: type[models.Model]) -> None:
 
 def is_registered(model: type[models.Model]) -> bool:
     """True when writes to ``model`` may leave stale cached copies (of it or of a relative)."""
-    return inheritance_root(model) in _roots
+    return _root_label(model) in _roots
+
+
+def _root_label(model: type[models.Model]) -> str:
+    return inheritance_root(model)._meta.label_lower
 
 
 def _on_change(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
-    if inheritance_root(sender) in _roots:
+    if _root_label(sender) in _roots:
         invalidate(sender, [instance.pk], using=using)
