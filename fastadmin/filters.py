@@ -36,6 +36,10 @@ from .conf import fa_settings
 from .facets import EstimatedFacetsMixin, estimated_facets, with_estimated_facets
 from .guards import is_query_canceled, read_alias, statement_timeout
 
+#: Budget of the one query a filter may run for its choices (DISTINCT on a never-analyzed table, or the
+#: check of the statistics' candidates); past it the filter offers only its free-text box.
+CHOICES_TIMEOUT_MS = 200
+
 __all__ = [
     "BoundedAllValuesFieldListFilter",
     "BoundedRelatedFieldListFilter",
@@ -155,14 +159,21 @@ class BoundedAllValuesFieldListFilter(BoundedChoicesMixin, AllValuesFieldListFil
             return [*candidates, None] if null_frac else candidates
         if null_frac or LOOKUP_SEP in field_path:
             candidates.append(None)  # a path across a relation is empty where the relation is
-        present = values_present(queryset, field_path, candidates)
+        try:
+            with statement_timeout(CHOICES_TIMEOUT_MS, queryset.db):
+                present = values_present(queryset, field_path, candidates)
+        except Exception as exc:
+            if not is_query_canceled(exc):
+                raise
+            self.truncated = True
+            return []
         return [v for v in candidates if v in present]
 
     def distinct_values(self, queryset: models.QuerySet, field_path: str) -> list[Any]:
         """A never-analyzed table: a bounded DISTINCT under a short timeout, else only the free-text box."""
         limit = fa_settings.FILTER_MAX_CHOICES
         try:
-            with statement_timeout(200, queryset.db):
+            with statement_timeout(CHOICES_TIMEOUT_MS, queryset.db):
                 found = list(
                     queryset.order_by(field_path).values_list(field_path, flat=True).distinct()[: limit + 1]
                 )

@@ -196,3 +196,21 @@ def test_simple_list_filters_are_wrapped_once_and_project_facets_are_kept():
     assert first[0] is again[0] is with_estimated_facets(Mine)
     assert issubclass(first[0], Mine) and issubclass(first[0], EstimatedFacetsMixin)
     assert first[0].__name__ == "Mine" and first[1] is OwnFacets
+
+
+def test_a_slow_candidate_check_leaves_only_the_free_text_box(rf, superuser, monkeypatch):
+    from fastadmin import filters
+
+    def slow(queryset, field_path, candidates):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(1)")
+        return set(candidates)
+
+    monkeypatch.setattr(filters, "values_present", slow)
+    monkeypatch.setattr(filters, "CHOICES_TIMEOUT_MS", 20)
+    Place.objects.bulk_create([Place(name=f"a{i}", city="Oslo") for i in range(20)])
+    analyze(Place)
+    response = render(rf, superuser, Place, ["city"])
+    assert response.status_code == 200  # not the changelist's "too slow" page
+    assert displays(response, "city") == ["All"]
+    assert spec_of(response, "city").truncated and 'name="city"' in response.content.decode()
