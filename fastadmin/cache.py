@@ -5,18 +5,29 @@ deploy that adds, drops or retypes a column, old and new processes share one cac
 pickled by the old code would lazy-load the new field per instance in the new code, or select a
 dropped column (``ProgrammingError``) after a refresh. Every key therefore carries a
 :func:`fingerprint` of the model's schema (table, field names, columns, database types, Django's
-major version), so each code version only ever reads the pickles it wrote itself.
+major version), so each code version only ever reads the pickles it wrote itself. Keys also carry
+the database alias: the same primary key on two databases is two rows.
 
 API::
 
     fastadmin.cache.get_object(Customer, 42)         # cache, else the database (then cached)
     fastadmin.cache.get_many(Customer, [1, 2, 3])    # {pk: instance}, one cache round trip + one query
+    fastadmin.cache.get_many(Customer, [1], queryset=admin.get_queryset(request))  # misses read there
     fastadmin.cache.invalidate(Customer, [42])       # on commit of the current transaction
 
-Models read through this module are invalidated on ``post_save``/``post_delete`` (on commit).
-Writes that send no signals (``QuerySet.update``) must call :func:`invalidate`; fastadmin's own
-bulk paths do. Known limit: a reader that missed and read the row just before a concurrent commit
-may store the old row after that commit's invalidation; it lives at most ``OBJECT_CACHE_TIMEOUT``.
+Misses are read through the queryset the caller passes, else the model's default manager (never
+``_base_manager``, which would serve rows a soft-delete manager hides). The cache is shared per
+model, so that queryset must not hide rows the default manager shows: fastadmin's admin passes its
+``get_queryset`` only when the project doesn't override it (``fastadmin.W202``).
+
+Models read through this module are invalidated on ``post_save``/``post_delete`` (on commit) of the
+model, its proxies and its multi-table inheritance relatives (parents, children, siblings: the models
+whose primary key is the same value through parent links). Writes that send no signals
+(``QuerySet.update``) must call :func:`invalidate`; fastadmin's own bulk paths do. Known limits: a
+reader that missed and read the row just before a concurrent commit may store the old row after that
+commit's invalidation, for at most ``OBJECT_CACHE_TIMEOUT``; invalidation drops the keys of the
+written database and the model's read databases (``router.db_for_read``, ``READ_DATABASE``), not of
+aliases a caller named explicitly elsewhere.
 """
 
 from __future__ import annotations
@@ -33,12 +44,16 @@ from django.db import connections, models, router, transaction
 from django.db.models.signals import post_delete, post_save
 
 from .conf import fa_settings
+from .guards import read_alias
 
 #: Bump when the key layout or the pickled payload changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 _fingerprints: dict[tuple[type[models.Model], str], str] = {}
-_registered: set[str] = set()
+#: label -> model of every model read through this module, and the labels of their inheritance roots
+#: (labels, not classes: migration states and reloaded apps build other classes for the same model).
+_registered: dict[str, type[models.Model]] = {}
+_roots: set[str] = set()
 
 
 def backend() -> BaseCache:
@@ -72,15 +87,18 @@ def _pk(model: type[models.Model], pk: Any) -> str:
 
 
 def cache_key(model: type[models.Model], pk: Any, using: str | None = None) -> str:
-    return f"fastadmin:obj:{model._meta.label_lower}:{fingerprint(model, using)}:{_pk(model, pk)}"
+    using = using or router.db_for_read(model)
+    return f"fastadmin:obj:{model._meta.label_lower}:{using}:{fingerprint(model, using)}:{_pk(model, pk)}"
 
 
-def get_object(model: type[models.Model], pk: Any, *, using: str | None = None) -> models.Model:
+def get_object(
+    model: type[models.Model], pk: Any, *, using: str | None = None, queryset: models.QuerySet | None = None
+) -> models.Model:
     """The instance with primary key ``pk``: from the cache, else from the database (then cached).
 
     Raises ``model.DoesNotExist`` like ``objects.get()``; ``ValidationError`` for a malformed pk.
     """
-    found = get_many(model, [pk], using=using)
+    found = get_many(model, [pk], using=using, queryset=queryset)
     try:
         return next(iter(found.values()))
     except StopIteration:
@@ -88,11 +106,23 @@ def get_object(model: type[models.Model], pk: Any, *, using: str | None = None) 
 
 
 def get_many(
-    model: type[models.Model], pks: Iterable[Any], *, using: str | None = None
+    model: type[models.Model],
+    pks: Iterable[Any],
+    *,
+    using: str | None = None,
+    queryset: models.QuerySet | None = None,
 ) -> dict[Any, models.Model]:
-    """``{pk: instance}`` for the ``pks`` that exist; misses are read in one query and cached."""
+    """``{pk: instance}`` for the ``pks`` that exist; misses are read in one query and cached.
+
+    Misses are read through ``queryset`` (e.g. the ModelAdmin's ``get_queryset(request)``), else
+    ``model._default_manager``; on ``using``, else the queryset's database.
+    """
     register(model)
-    using = using or router.db_for_read(model)
+    if queryset is None:
+        queryset = model._default_manager.all()
+    if using:
+        queryset = queryset.using(using)
+    using = queryset.db
     pks = [model._meta.pk.to_python(pk) for pk in pks]
     keys = {cache_key(model, pk, using): pk for pk in pks}
     cache = backend()
@@ -104,8 +134,7 @@ def get_many(
             found[keys[key]] = obj
     missing = [pk for pk in pks if pk not in found]
     if missing:
-        rows = model._base_manager.using(using).filter(pk__in=missing)
-        fresh = {obj.pk: obj for obj in rows}
+        fresh = {obj.pk: obj for obj in queryset.filter(pk__in=missing)}
         if fresh:
             cache.set_many(
                 {cache_key(model, pk, using): obj for pk, obj in fresh.items()},
@@ -115,30 +144,60 @@ def get_many(
     return {pk: found[pk] for pk in pks if pk in found}
 
 
+def inheritance_root(model: type[models.Model]) -> type[models.Model]:
+    """The concrete model at the top of ``model``'s primary-key parent links: every model with the
+    same root stores a row's data under the same primary key value (proxies, MTI parents and children)."""
+    model = model._meta.concrete_model
+    pk = model._meta.pk
+    while pk.remote_field is not None and pk.remote_field.parent_link:
+        model = pk.remote_field.model._meta.concrete_model
+        pk = model._meta.pk
+    return model
+
+
+def related_cached_models(model: type[models.Model]) -> list[type[models.Model]]:
+    """The registered models whose cached copies a write to ``model`` makes stale."""
+    root = _root_label(model)
+    return [other for other in _registered.values() if _root_label(other) == root]
+
+
 def invalidate(model: type[models.Model], pks: Iterable[Any], *, using: str | None = None) -> None:
-    """Drop the cached instances when the current transaction commits (at once outside one)."""
+    """Drop the cached instances (of ``model`` and its proxies and MTI relatives) with these primary
+    keys when the current transaction commits (at once outside one)."""
     db = using or router.db_for_write(model)
-    keys = [cache_key(model, pk, router.db_for_read(model)) for pk in pks]
+    pks = list(pks)
+    keys = [
+        cache_key(other, pk, alias)
+        for other in related_cached_models(model)
+        for alias in {db, router.db_for_read(other), read_alias(other)}
+        for pk in pks
+    ]
     if keys:
         transaction.on_commit(lambda: backend().delete_many(keys), using=db)
 
 
 def register(model: type[models.Model]) -> None:
-    """Invalidate ``model``'s cached instances on every ``post_save``/``post_delete`` (idempotent)."""
+    """Invalidate ``model``'s cached instances on every ``post_save``/``post_delete`` of it, its
+    proxies and its MTI relatives (idempotent)."""
     label = model._meta.label_lower
     if label in _registered:
         return
-    _registered.add(label)
-    concrete = model._meta.concrete_model
-    post_save.connect(_on_change, sender=concrete, weak=False, dispatch_uid=f"fastadmin.cache.save:{label}")
-    post_delete.connect(
-        _on_change, sender=concrete, weak=False, dispatch_uid=f"fastadmin.cache.delete:{label}"
-    )
+    _registered[label] = model
+    _roots.add(_root_label(model))
+    # One receiver for every sender: a proxy or a child sends the signal under its own class.
+    post_save.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.save")
+    post_delete.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.delete")
 
 
 def is_registered(model: type[models.Model]) -> bool:
-    return model._meta.label_lower in _registered
+    """True when writes to ``model`` may leave stale cached copies (of it or of a relative)."""
+    return _root_label(model) in _roots
+
+
+def _root_label(model: type[models.Model]) -> str:
+    return inheritance_root(model)._meta.label_lower
 
 
 def _on_change(sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any) -> None:
-    invalidate(sender, [instance.pk], using=using)
+    if _root_label(sender) in _roots:
+        invalidate(sender, [instance.pk], using=using)

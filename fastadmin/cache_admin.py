@@ -13,7 +13,11 @@ from .conf import fa_settings
 
 
 class ObjectCacheMixin:
-    """Serves ``get_object`` for GET/HEAD from the object cache when the admin opts in."""
+    """Serves ``get_object`` for GET/HEAD from the object cache when the admin opts in.
+
+    Misses are read through ``get_queryset(request)``, as stock's ``get_object`` reads, so a row the
+    default manager hides (soft delete) is "not found" here too.
+    """
 
     #: Read the change view's object (GET) through :mod:`fastadmin.cache`; None means the model's label
     #: is in ``FASTADMIN["OBJECT_CACHE_MODELS"]``. Ignored when ``get_queryset`` is overridden (W202).
@@ -33,7 +37,8 @@ class ObjectCacheMixin:
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
         if request.method in ("GET", "HEAD") and from_field is None and self.uses_object_cache():
             try:
-                return object_cache.get_object(self.model, unquote(object_id))
+                queryset = self.get_queryset(request)
+                return object_cache.get_object(self.model, unquote(object_id), queryset=queryset)
             except (self.model.DoesNotExist, ValidationError, ValueError):
                 return None
         return super().get_object(request, object_id, from_field)

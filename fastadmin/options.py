@@ -5,13 +5,13 @@ job               strategy attribute              default (``settings.FASTADMIN`
 ================  ==============================  =========================================
 page the rows     ``paginator_class``             ``PAGINATOR``: keyset over (ordering…, pk)
 say how many      ``counter_class``               ``COUNTER``: planner estimates
-filter choices    :mod:`fastadmin.filters`        bounded related / common-value filters
+filter choices    :mod:`fastadmin.filters`        bounded related / common-value filters (ChangeList)
 find rows         ``search_backend``              ``SEARCH_BACKEND``: PostgreSQL trigram
 save safely       ``locking_class``               ``LOCKING_CLASS``: row lock + value merge
 ================  ==============================  =========================================
 
 Everything else is stock Django admin, hooked only through documented extension points
-(``get_changelist``, ``get_paginator``, ``get_list_filter``, ``get_search_results``, ``save_model``,
+(``get_changelist``, ``get_paginator``, ``get_search_results``, ``save_model``,
 ``changelist_view``, template blocks).
 """
 
@@ -21,8 +21,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -36,7 +34,6 @@ from .checks import ModelAdminChecks
 from .conf import fa_settings
 from .counting import EstimatedCounter
 from .exceptions import BadParameter
-from .filters import bounded_filter_for
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
@@ -77,26 +74,6 @@ class FastAdminMixin:
     def get_counter(self, request: HttpRequest) -> EstimatedCounter:
         cls = self.counter_class or import_string(fa_settings.COUNTER)
         return cls()
-
-    def get_list_filter(self, request: HttpRequest):
-        """Plain field names in ``list_filter`` get a bounded filter class where stock would scan."""
-        bounded = []
-        for item in super().get_list_filter(request):
-            if isinstance(item, str):
-                try:
-                    field = get_fields_from_path(self.model, item)[-1]
-                except (FieldDoesNotExist, NotRelationField):  # reported by stock admin checks
-                    bounded.append(item)
-                    continue
-                filter_class = bounded_filter_for(field)
-                bounded.append((item, filter_class) if filter_class else item)
-            else:
-                bounded.append(item)
-        if self.filterset_class is not None:
-            from .filtersets import filterset_list_filter
-
-            bounded.append(filterset_list_filter(self.filterset_class))
-        return bounded
 
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which

@@ -186,3 +186,85 @@ def test_admin_saves_invalidate_on_commit(object_cache, model, django_capture_on
         assert post(client, f"/admin/testapp/{model._meta.model_name}/", listing, _save="Save",
                     **{f"form-{index}-city": "Paris"}).status_code == 302
     assert cache.get_object(model, obj.pk).city == "Paris"
+
+
+# ------------------------------------------------------------------ issue 7: proxies, MTI, aliases, managers
+from tests.relapp.models import Place, ProxyPlace, Restaurant  # noqa: E402
+from tests.testapp.models import Category  # noqa: E402
+
+
+def test_a_proxy_save_invalidates_the_concrete_models_copy_and_back(
+    object_cache, django_capture_on_commit_callbacks
+):
+    place = Place.objects.create(name="p", city="Oslo")
+    assert cache.get_object(Place, place.pk).city == "Oslo"
+    assert cache.get_object(ProxyPlace, place.pk).city == "Oslo"
+    proxy = ProxyPlace.objects.get(pk=place.pk)
+    proxy.city = "Bergen"
+    with django_capture_on_commit_callbacks(execute=True):
+        proxy.save()  # post_save's sender is ProxyPlace
+    assert cache.get_object(Place, place.pk).city == "Bergen"
+    place.refresh_from_db()
+    place.city = "Paris"
+    with django_capture_on_commit_callbacks(execute=True):
+        place.save()
+    assert cache.get_object(ProxyPlace, place.pk).city == "Paris"
+
+
+def test_multi_table_inheritance_invalidates_parent_and_child(object_cache, django_capture_on_commit_callbacks):
+    restaurant = Restaurant.objects.create(name="r", city="Oslo")
+    assert cache.get_object(Place, restaurant.pk).city == "Oslo"
+    assert cache.get_object(Restaurant, restaurant.pk).city == "Oslo"
+    restaurant.city = "Bergen"
+    with django_capture_on_commit_callbacks(execute=True):
+        restaurant.save()  # the child's save changes the parent's row
+    assert cache.get_object(Place, restaurant.pk).city == "Bergen"
+    place = Place.objects.get(pk=restaurant.pk)
+    place.city = "Paris"
+    with django_capture_on_commit_callbacks(execute=True):
+        place.save()  # the parent's save changes what the child shows
+    assert cache.get_object(Restaurant, restaurant.pk).city == "Paris"
+    with django_capture_on_commit_callbacks(execute=True):
+        from fastadmin.bulk import update_rows
+
+        update_rows(Restaurant.objects.filter(pk=restaurant.pk), serves="sushi")  # no signals
+    assert cache.get_object(Restaurant, restaurant.pk).serves == "sushi"
+
+
+@pytest.mark.django_db(databases=["default", "sqlite"])
+def test_keys_carry_the_database_alias(object_cache):
+    Category.objects.create(pk=4242, name="on postgresql")
+    Category.objects.using("sqlite").create(pk=4242, name="on sqlite")
+    # Two PostgreSQL aliases share the fingerprint (same schema, same types): only the alias tells them apart.
+    assert cache.fingerprint(Category, "default") == cache.fingerprint(Category, "replica")
+    assert cache.cache_key(Category, 4242, "default") != cache.cache_key(Category, 4242, "replica")
+    assert cache.get_object(Category, 4242, using="default").name == "on postgresql"
+    assert cache.get_object(Category, 4242, using="sqlite").name == "on sqlite"
+    assert cache.get_object(Category, 4242, using="default").name == "on postgresql"
+
+
+def test_reads_go_through_the_default_manager_or_the_callers_queryset(object_cache):
+    gone = Place.objects.create(name="gone", city="Oslo", deleted=True)  # soft-deleted: objects hides it
+    other = Place.objects.create(name="other tenant", city="Oslo", tenant="b")
+    with pytest.raises(Place.DoesNotExist):
+        cache.get_object(Place, gone.pk)
+    assert cache.get_many(Place, [other.pk], queryset=Place.objects.filter(tenant="a")) == {}
+    assert cache.get_object(Place, other.pk).name == "other tenant"
+
+
+def test_admin_reads_misses_through_its_queryset(object_cache, rf, superuser):
+    import fastadmin
+
+    class PlainPlaceAdmin(fastadmin.ModelAdmin):
+        object_cache = True
+
+    admin_obj = PlainPlaceAdmin(Place, fastadmin.site)
+    assert admin_obj.uses_object_cache()
+    gone = Place.objects.create(name="gone", city="Oslo", deleted=True)
+    live = Place.objects.create(name="live", city="Oslo")
+    request = rf.get("/")
+    request.user = superuser
+    with CaptureQueriesContext(connection) as queries:
+        assert admin_obj.get_object(request, str(gone.pk)) is None  # as stock: the default manager hides it
+        assert admin_obj.get_object(request, str(live.pk)).name == "live"
+    assert all('"relapp_place"."deleted"' in q["sql"] for q in queries.captured_queries)

@@ -324,8 +324,9 @@ def test_relevance_ordering_pages_by_similarity(admin_client, db, monkeypatch):
 
 def test_search_help_text_can_be_set_on_an_instance_like_stock():
     """Django's own tests assign ``model_admin.search_help_text``; a read-only property broke that."""
-    import fastadmin
     from shop.models import Lead
+
+    import fastadmin
 
     admin = type(fastadmin.site.get_model_admin(Lead))(Lead, fastadmin.site)
     admin.search_help_text = "Search help text"
