@@ -38,6 +38,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import django
+from django.apps import apps
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.db import connections, models, router, transaction
@@ -184,9 +185,13 @@ def register(model: type[models.Model]) -> None:
         return
     _registered[label] = model
     _roots.add(_root_label(model))
-    # One receiver for every sender: a proxy or a child sends the signal under its own class.
-    post_save.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.save")
-    post_delete.connect(_on_change, weak=False, dispatch_uid="fastadmin.cache.delete")
+    # A proxy or an MTI relative sends the signal under its own class, so each sharing model gets the
+    # receiver; never every sender: a model with delete receivers loses Django's fast delete.
+    root = _root_label(model)
+    for other in {model, *(m for m in apps.get_models() if _root_label(m) == root)}:
+        uid = other._meta.label_lower
+        post_save.connect(_on_change, sender=other, weak=False, dispatch_uid=f"fastadmin.cache.save:{uid}")
+        post_delete.connect(_on_change, sender=other, weak=False, dispatch_uid=f"fastadmin.cache.delete:{uid}")
 
 
 def is_registered(model: type[models.Model]) -> bool:

@@ -268,3 +268,15 @@ def test_admin_reads_misses_through_its_queryset(object_cache, rf, superuser):
         assert admin_obj.get_object(request, str(gone.pk)) is None  # as stock: the default manager hides it
         assert admin_obj.get_object(request, str(live.pk)).name == "live"
     assert all('"relapp_place"."deleted"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_registering_a_model_keeps_fast_delete_for_unrelated_models():
+    """Receivers go to the cached model and its proxies/MTI relatives only: a receiver for every
+    sender would turn off Django's fast delete project-wide."""
+    from django.db.models.signals import post_delete
+
+    from tests.testapp.models import Note  # never cached by these tests
+
+    cache.register(Gadget)
+    assert post_delete.has_listeners(Gadget)
+    assert not post_delete.has_listeners(Note)
