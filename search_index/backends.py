@@ -38,7 +38,7 @@ from . import fields as search_fields_module
 from .fields import LOOKUP, SearchField, forward_relation
 from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
-from .sql import COMMON_SHARE, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
+from .sql import COMMON_SHARE, INVALID, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -307,7 +307,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             if field.is_text or field.field is None:
                 return Q(**{f"{path}__iexact": value})
             parsed = to_python(field.field, value)
-            return None if parsed is None else Q(**{f"{path}__exact": parsed})
+            return None if parsed is INVALID else Q(**{f"{path}__exact": parsed})
         if mode == STARTSWITH:
             return Q(**{f"{path}__istartswith": value})
         if mode == FULLTEXT:
@@ -338,7 +338,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         target = field.field
         if target is not None and not field.is_text and field.lookup in TYPED_LOOKUPS:
             parsed = to_python(target, value)
-            return None if parsed is None else Q(**{f"{path or field.path}__{field.lookup}": parsed})
+            return None if parsed is INVALID else Q(**{f"{path or field.path}__{field.lookup}": parsed})
         condition = Q(**{f"{path or field.path}__{field.lookup}": value})
         if path is None:  # the full path, on this model: build (not run) the filter to check the value
             try:
@@ -350,7 +350,7 @@ class TrigramSearchBackend(BaseSearchBackend):
     def _pk(self, term: Term) -> Q:
         pk = self.model._meta.pk
         value = to_python(pk, term.value)
-        if value is None:
+        if value is INVALID or value is None:
             raise BadParameter(
                 f"“{term.value}” is not a valid {self._describe(pk)} for {term.namespace}:; "
                 f"{term.namespace}: takes one {self._describe(pk)} exactly, e.g. {term.namespace}:123.",

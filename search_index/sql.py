@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Field, Lookup, QuerySet
@@ -78,12 +79,48 @@ def planner_share(queryset: QuerySet, rows: float) -> float:
     return float(plan[0]["Plan"]["Plan Rows"]) / rows
 
 
+#: What :func:`to_python` returns for a word that is not one of the field's values.
+INVALID = object()
+
+
+class _StrictNullBoolean(forms.NullBooleanField):
+    """"true"/"false"/"1"/"0" (any case) and, when ``allow_none``, "none"; anything else is invalid
+    (forms.BooleanField would take almost any word as True). Stock admin's rule since Django 6.1."""
+
+    allow_none = True
+
+    def to_python(self, value: Any) -> Any:
+        value = value.lower() if isinstance(value, str) else value
+        if self.allow_none and value in (None, "none"):
+            return None
+        parsed = super().to_python(value)
+        if parsed is None:
+            raise ValidationError("Invalid value.")
+        return parsed
+
+
+class _StrictBoolean(_StrictNullBoolean):
+    allow_none = False
+
+
 def to_python(field: Field, value: str) -> Any:
-    """``value`` as ``field``'s Python type, or None when it is not one (e.g. "abc" for an integer)."""
+    """``value`` as ``field``'s Python type, or :data:`INVALID` (e.g. "abc" for an integer): stock
+    admin's conversion of a search word for an exact lookup (through the form field, so "3." is 3 for
+    an integer but not JSON), plus the column's range validators (an id beyond bigint)."""
     try:
-        parsed = field.to_python(value.strip())
+        formfield = field.formfield()
+        if formfield is None:  # AutoField and friends
+            parsed = field.to_python(value.strip())
+        elif isinstance(formfield, forms.NullBooleanField):
+            parsed = _StrictNullBoolean().to_python(value)
+        elif isinstance(formfield, forms.BooleanField):
+            parsed = _StrictBoolean().to_python(value)
+        elif isinstance(formfield, forms.TypedChoiceField | forms.TypedMultipleChoiceField):
+            parsed = formfield.clean(value)
+        else:
+            parsed = formfield.to_python(value)
         if parsed is not None:
-            field.run_validators(parsed)  # integer ranges of the database (an id beyond bigint)
+            field.run_validators(parsed)
         return parsed
     except (ValidationError, ValueError, TypeError, OverflowError, FieldDoesNotExist):
-        return None
+        return INVALID

@@ -404,3 +404,18 @@ def test_never_analyzed_small_table_is_small(db):
         "db_table": "fa_never_analyzed"})})})
     reltuples, rows = table_rows(fake)
     assert reltuples == -1 and 0 <= rows < 10_000
+
+
+@pytest.mark.django_db
+def test_exact_lookup_words_are_converted_like_stock_django_6_1():
+    """Stock (Django 6.1) converts a word for an exact lookup through the form field: booleans
+    strictly and in any case ("TRUE", "none" for a nullable one), integers leniently ("3." is 3);
+    a word that is not a value skips that field."""
+    from tests.testapp.models import Item
+
+    on = Item.objects.create(name="on", active=True, rank=3)
+    off = Item.objects.create(name="off", active=False, rank=None)
+    assert ours(["active__exact"], "TRUE", model=Item)[0] == [on.pk]
+    assert ours(["active__exact"], "maybe", model=Item)[0] == []
+    assert ours(["rank__exact"], "3.", model=Item)[0] == [on.pk]
+    assert ours(["rank__exact", "name"], "off", model=Item)[0] == [off.pk]
