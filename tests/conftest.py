@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
+from tests.locking_helpers import person
 from tests.testapp.models import Category, Item
 
 
@@ -62,3 +63,14 @@ def fresh_items(n: int, **kwargs) -> list[Item]:
     created = make_items(n, **kwargs)
     analyze(Item)
     return created
+
+
+@pytest.fixture
+def alice():
+    """A logged-in superuser client (two staff editing at once: alice and bob)."""
+    return person("alice")
+
+
+@pytest.fixture
+def bob():
+    return person("bob")

@@ -17,7 +17,7 @@ from example_project.stress import form_fields
 import fastadmin
 from fastadmin import actions, deletion
 from tests.helpers import row_pks
-from tests.locking_helpers import make, open_form, person, post
+from tests.locking_helpers import make, open_form, post
 from tests.testapp.models import Book, Category, Chapter, Gadget, Loan, Shelf, ShelfLabel, Sticker
 
 pytestmark = pytest.mark.django_db
@@ -44,11 +44,6 @@ def shelves(n: int, kinds: str = "ab", books: bool = False) -> list[Shelf]:
     if books:
         Book.objects.bulk_create(Book(shelf=s, title=f"book of {s.name}") for s in made)
     return made
-
-
-@pytest.fixture
-def alice() -> Client:
-    return person("alice")
 
 
 # ------------------------------------------------------------------ 1. exactly the selection

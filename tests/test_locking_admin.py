@@ -6,20 +6,10 @@ from django.db import connection
 from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 
-from tests.locking_helpers import MODELS, category, make, open_form, person, post, url
+from tests.locking_helpers import MODELS, category, make, open_form, post, url
 from tests.testapp.models import Gadget, Part, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice():
-    return person("alice")
-
-
-@pytest.fixture
-def bob():
-    return person("bob")
 
 
 def messages_of(response) -> str:

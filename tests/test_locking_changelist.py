@@ -8,15 +8,10 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from tests.locking_helpers import MODELS, make, open_form, person, post
+from tests.locking_helpers import MODELS, make, open_form, post
 from tests.testapp.models import Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice():
-    return person("alice")
 
 
 def changelist(model, site: str = "admin") -> str:

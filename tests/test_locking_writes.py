@@ -15,21 +15,11 @@ from django.db import DatabaseError
 from django.test import Client
 
 from fastadmin import update_rows
-from tests.locking_helpers import MODELS, make, open_form, person, post, url
+from tests.locking_helpers import MODELS, make, open_form, post, url
 from tests.testapp import admin as test_admin
 from tests.testapp.models import SAVES, Gadget, Part, SecretTicket, Ticket
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def alice():
-    return person("alice")
-
-
-@pytest.fixture
-def bob():
-    return person("bob")
 
 
 def changelist(model) -> str:
