@@ -38,12 +38,22 @@ class FastAdminSite(admin.AdminSite):
             if other is not self and other.is_registered(model) and not self.is_registered(model):
                 self.register(model, type(other.get_model_admin(model)))
 
+    def adopt_default(self) -> None:
+        """Adopt ``admin.site``'s models if ``adopt_default_site`` (idempotent, cheap)."""
+        if self.adopt_default_site:
+            self.adopt(admin.site)
+
     def get_urls(self):
         # URLs are built once all admin modules were imported (autodiscover), so every model that
         # will ever be registered on the default site is known here.
-        if self.adopt_default_site:
-            self.adopt(admin.site)
+        self.adopt_default()
         return super().get_urls()
+
+    def get_app_list(self, request, app_label=None):
+        # Before stock builds the list: building it reverses URLs, which may load the URLconf and call
+        # get_urls(), and adopting then would register models while stock iterates the registry.
+        self.adopt_default()
+        return super().get_app_list(request, app_label)
 
 
 site = FastAdminSite()

@@ -291,3 +291,16 @@ def test_autocomplete_pages_without_count(admin_client, db):
     last = admin_client.get(url + "&page=3").json()
     assert len(last["results"]) == 5 and last["pagination"]["more"] is False
     assert admin_client.get(url + "&page=9").status_code == 404
+
+
+def test_the_app_list_adopts_before_the_urlconf_is_built(rf, superuser):
+    """A site whose URLs were never built (each_context first, e.g. a custom view or a test) lists the
+    default site's models; adopting inside get_urls() while stock iterated the registry raised
+    "dictionary changed size during iteration"."""
+    from django.contrib.auth.models import User
+
+    site = fastadmin.FastAdminSite(name="fresh")
+    request = rf.get("/")
+    request.user = superuser
+    models = {m["object_name"] for app in site.get_app_list(request) for m in app["models"]}
+    assert "User" in models and site.is_registered(User)
