@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.db import connection, transaction
@@ -33,6 +33,19 @@ INDEX = "t_shop_lead"
 def broker_url() -> str:
     parts = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
     return f"redis://{parts.netloc}/{BROKER_DB}"
+
+
+def database_url(settings_db: dict) -> str:
+    """This run's test database as a URL the worker's settings parse; a socket directory (the
+    embedded server's) goes in ``?host=``, where a URL's host part cannot hold it."""
+    user = quote(settings_db["USER"] or "", safe="")
+    password = quote(settings_db["PASSWORD"] or "", safe="")
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    host, port, name = settings_db["HOST"] or "", settings_db["PORT"] or "", quote(settings_db["NAME"], safe="")
+    if host.startswith("/"):
+        return f"postgresql://{auth}:{port}/{name}?host={quote(host, safe='/')}" if port else \
+            f"postgresql://{auth}/{name}?host={quote(host, safe='/')}"
+    return f"postgresql://{auth}{host}:{port}/{name}" if port else f"postgresql://{auth}{host}/{name}"
 
 
 def _redis_or_skip():
@@ -65,8 +78,7 @@ class Worker:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings_meili",
-            "DATABASE_URL": f"postgresql://{settings_db['USER']}@{settings_db['HOST']}:{settings_db['PORT']}/"
-                            f"{settings_db['NAME']}",
+            "DATABASE_URL": database_url(settings_db),
             "CELERY_BROKER_URL": broker_url(),
             "FASTADMIN_TEST_MEILI_URL": self.fake.url,
             "FASTADMIN_TEST_MEILI_KEY": API_KEY,
@@ -152,3 +164,15 @@ def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
     wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the sweep to drain the outbox")
     assert fake.docs(INDEX)[str(lead.pk)]["name"] == lead.name
     assert "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text()  # beat scheduled it
+
+
+@pytest.mark.parametrize("settings_db", [
+    {"USER": "postgres", "PASSWORD": "", "HOST": "/tmp/x/.pgdata", "PORT": "5433", "NAME": "test_postgres"},
+    {"USER": "postgres", "PASSWORD": "p@ss:w", "HOST": "127.0.0.1", "PORT": "5432", "NAME": "test_x"},
+])
+def test_the_worker_gets_this_runs_database(settings_db):
+    """The worker must reach the embedded server's socket directory too (CI's first run)."""
+    from example_project.devdb import parse_database_url
+
+    parsed = parse_database_url(database_url(settings_db))
+    assert {key: parsed[key] for key in settings_db} == settings_db
