@@ -175,11 +175,13 @@ def _nulls_largest(order_by: OrderBy) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- keys
-def _local_field(model: type[Model], path: str) -> Field | None:
-    if not path or LOOKUP_SEP in path:
-        return None
+def local_field(model: type[Model], name: str) -> Field | None:
+    """The concrete, single-valued column ``name`` of ``model`` itself ("pk" included), else None
+    (a related path, an expression's empty path, a many-to-many or reverse relation)."""
+    if name == "pk":
+        return model._meta.pk
     try:
-        model_field = model._meta.get_field(path)
+        model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
     if not getattr(model_field, "concrete", False) or model_field.many_to_many:
@@ -211,7 +213,7 @@ def sort_keys(queryset: QuerySet) -> tuple[QuerySet, list[SortKey]]:
     for path, expression, descending, nulls_largest in ordering_items(model, queryset.query.order_by):
         if path in ("pk", pk.name, pk.attname):
             break  # appended below
-        model_field = _local_field(model, path)
+        model_field = local_field(model, path)
         if model_field is not None:
             keys.append(SortKey(model_field.name, descending, model_field.null, model_field,
                                 model_field.attname, source=model_field.attname, nulls_largest=nulls_largest))

@@ -33,7 +33,7 @@ from django.db.models import OrderBy
 from django.db.models.functions import Cast, Collate, Upper
 from django.db.models.indexes import IndexExpression
 
-from fastadmin.sort_keys import ordering_items
+from fastadmin.sort_keys import local_field, ordering_items
 
 from .fields import LOOKUP, forward_relation, resolve
 from .query import CONTAINS, EXACT, FULLTEXT, STARTSWITH
@@ -185,18 +185,6 @@ def search_needs(model_admin: Any) -> list[IndexNeed]:
     return needs
 
 
-def _local_field(model: type[models.Model], name: str) -> models.Field | None:
-    if name == "pk":
-        return model._meta.pk
-    try:
-        model_field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-    if not getattr(model_field, "concrete", False) or model_field.many_to_many:
-        return None
-    return model_field
-
-
 def _ordering_need(model_admin: Any, ordering: list[Any], what: str) -> IndexNeed | Skipped | None:
     """The btree the keyset paginator needs for ``ordering`` (pk appended in the last key's direction).
 
@@ -209,7 +197,7 @@ def _ordering_need(model_admin: Any, ordering: list[Any], what: str) -> IndexNee
     for path, _expression, descending, _nulls in ordering_items(model, ordering):
         if not path:
             return Skipped(model_admin, what, "sorts by an expression")
-        model_field = _local_field(model, path)
+        model_field = local_field(model, path)
         if model_field is None:
             return Skipped(model_admin, what, f"sorts through a relation or a non-column ({path!r})")
         if model_field.primary_key:

@@ -43,3 +43,8 @@ def post(client: Client, path: str, fields: list[tuple[str, str]], **changes: st
 
 def category(name: str) -> Category:
     return Category.objects.create(name=name)
+
+
+def inline_prefix(fields: list[tuple[str, str]]) -> str:
+    """The management-form prefix of the (first) inline formset in a change form's fields."""
+    return next(n for n, _ in fields if n.endswith("-0-label")).rsplit("-0-", 1)[0]

@@ -6,7 +6,7 @@ from django.db import connection
 from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 
-from tests.locking_helpers import MODELS, category, make, open_form, post, url
+from tests.locking_helpers import MODELS, category, inline_prefix, make, open_form, post, url
 from tests.testapp.models import Gadget, Part, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +247,7 @@ def test_inline_rows_are_merged(alice, bob):
     part = Part.objects.create(gadget=obj, label="bolt", qty=1)
     a = open_form(alice, url(obj))
     b = open_form(bob, url(obj))
-    prefix = next(n for n, _ in a if n.endswith("-0-label")).rsplit("-0-", 1)[0]
+    prefix = inline_prefix(a)
     assert post(bob, url(obj), b, **{f"{prefix}-0-qty": "5", "_save": "1"}).status_code == 302
     response = post(alice, url(obj), a, **{f"{prefix}-0-label": "nut", "city": "Bergen", "_save": "1"})
     assert response.status_code == 302

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.test import Client
 
 from fastadmin import update_rows
-from tests.locking_helpers import MODELS, make, open_form, post, url
+from tests.locking_helpers import MODELS, inline_prefix, make, open_form, post, url
 from tests.testapp import admin as test_admin
 from tests.testapp.models import SAVES, Gadget, Part, SecretTicket, Ticket
 
@@ -266,7 +266,7 @@ def test_two_staff_editing_the_same_inline_row_get_a_conflict(alice, bob):
     part = Part.objects.create(gadget=obj, label="bolt", qty=1)
     a = open_form(alice, url(obj))
     b = open_form(bob, url(obj))
-    prefix = next(n for n, _ in a if n.endswith("-0-label")).rsplit("-0-", 1)[0]
+    prefix = inline_prefix(a)
     assert post(bob, url(obj), b, **{f"{prefix}-0-qty": "5", "_save": "1"}).status_code == 302
     response = post(alice, url(obj), a, **{f"{prefix}-0-qty": "9", "city": "Bergen", "_save": "1"})
     assert response.status_code == 409

@@ -162,9 +162,3 @@ _inclusion("fastadmin_search_form", search_form, search_form_template)
 _inclusion("fastadmin_actions", actions, "fastadmin/actions.html", takes_context=True, extends="actions.html")
 _inclusion("fastadmin_date_hierarchy", date_hierarchy, "date_hierarchy.html")
 _inclusion("fastadmin_result_list", result_list, "change_list_results.html")
-
-
-@register.filter
-def fa_getlist(querydict, key):
-    """``request.POST|fa_getlist:"_selected_action"``: every value of a multi-valued parameter."""
-    return querydict.getlist(key)

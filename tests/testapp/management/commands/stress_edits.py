@@ -13,6 +13,7 @@ lost updates counted for each site and scenario, then the queries of one change-
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from django.core.management.base import BaseCommand
 from django.db import connection
@@ -53,35 +54,16 @@ class Command(BaseCommand):
         )
         server = start_server()
         try:
+            sizes = {key: options[key] for key in ("rows", "editors", "rounds", "max_delay", "seed")}
             for site in ("stock", "admin"):
-                for model in MODELS:
+                runs = [partial(scenario, server, site, model) for model in MODELS]
+                runs.append(partial(inline_scenario, server, site))
+                for run in runs:
                     started = time.perf_counter()
-                    result = scenario(
-                        server,
-                        site,
-                        model,
-                        rows=options["rows"],
-                        editors=options["editors"],
-                        rounds=options["rounds"],
-                        max_delay=options["max_delay"],
-                        seed=options["seed"],
-                    )
+                    result = run(**sizes)
                     out.write(f"{result.line()}  ({time.perf_counter() - started:.1f}s)\n")
                     for error in result.tally.errors[:3]:
                         out.write(f"    error: {error}\n")
-                started = time.perf_counter()
-                result = inline_scenario(
-                    server,
-                    site,
-                    rows=options["rows"],
-                    editors=options["editors"],
-                    rounds=options["rounds"],
-                    max_delay=options["max_delay"],
-                    seed=options["seed"],
-                )
-                out.write(f"{result.line()}  ({time.perf_counter() - started:.1f}s)\n")
-                for error in result.tally.errors[:3]:
-                    out.write(f"    error: {error}\n")
         finally:
             server.stop()
         out.write("queries for one change-form save (POST only):\n")
