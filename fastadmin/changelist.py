@@ -224,8 +224,7 @@ class ChangeList(StockChangeList):
         """The leading sort key when it can be jumped to (a model field, several pages), else None."""
         if self.numbered or not self.multi_page:
             return None
-        key = self.keyset_paginator.keys[0]
-        return key if key.field is not None and key.field is not self.opts.pk else None
+        return self.keyset_paginator.seek_key  # the paginator's contract says what can be jumped to
 
     @property
     def seek_hidden_params(self) -> list[tuple[str, str]]:
