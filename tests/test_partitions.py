@@ -17,6 +17,7 @@ from fastadmin.search_index.plan import build_plan, status
 
 from fastadmin.counting import EstimatedCounter
 from fastadmin.pagination import KeysetPaginator
+from tests.helpers import walk_paginator
 from tests.testapp.models import Event
 
 LEAVES = {"testapp_event_2024_01", "testapp_event_2024_02", "testapp_event_2024_03a", "testapp_event_2024_03b"}
@@ -61,13 +62,7 @@ def test_estimates_sum_the_leaf_partitions_within_20_percent():
 def test_keyset_walk_over_the_partitions_returns_every_row_once(ordering):
     fill(1_000)
     paginator = KeysetPaginator(Event.objects.order_by(*ordering), 97)
-    seen, cursor = [], None
-    while True:
-        page = paginator.page(cursor=cursor)
-        seen += [row.pk for row in page.rows]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    seen = walk_paginator(paginator)
     assert len(seen) == len(set(seen)) == 1_000
     assert seen == list(paginator.queryset.values_list("pk", flat=True))
 
