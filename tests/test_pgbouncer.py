@@ -69,6 +69,7 @@ def pgbouncer(django_db_setup):
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 log = (root / "pgbouncer.log").read_text() if (root / "pgbouncer.log").exists() else ""
+                shutil.rmtree(root, ignore_errors=True)
                 pytest.fail(f"pgbouncer did not start: {process.stdout.read().decode()} {log}")
             time.sleep(0.1)
     try:
