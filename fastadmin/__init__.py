@@ -13,6 +13,7 @@ from .fields import VersionField
 from .locking import BaseLocking, EditConflict, OptimisticLockingMixin, RowLocking, StaleVersion, save_versioned
 from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
 from .pagination import BasePaginator
+from .replica import ReadRoute, ReplicaPolicy
 from .search_index.backends import BaseSearchBackend
 from .sites import FastAdminSite, site
 
@@ -26,6 +27,8 @@ __all__ = [
     "FastAdminSite",
     "ModelAdmin",
     "OptimisticLockingMixin",
+    "ReadRoute",
+    "ReplicaPolicy",
     "RowLocking",
     "StackedInline",
     "StaleVersion",

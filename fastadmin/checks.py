@@ -35,7 +35,7 @@ def check_settings(app_configs=None, **kwargs):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             messages.append(Error(f"FASTADMIN[{key!r}] must be a positive integer, not {value!r}.",
                                   id="fastadmin.E003"))
-    for key in ("PAGINATOR", "COUNTER"):
+    for key in ("PAGINATOR", "COUNTER", "READ_POLICY"):
         try:
             import_string(user.get(key, DEFAULTS[key]))
         except ImportError as exc:
@@ -44,6 +44,10 @@ def check_settings(app_configs=None, **kwargs):
     if alias is not None and alias not in settings.DATABASES:
         messages.append(Error(f"FASTADMIN['READ_DATABASE'] names {alias!r}, which is not in DATABASES.",
                               hint=f"Use one of: {', '.join(settings.DATABASES)}.", id="fastadmin.E005"))
+    max_lag = user.get("REPLICA_MAX_LAG_S", DEFAULTS["REPLICA_MAX_LAG_S"])
+    if not isinstance(max_lag, (int, float)) or isinstance(max_lag, bool) or max_lag < 0:
+        messages.append(Error(f"FASTADMIN['REPLICA_MAX_LAG_S'] must be a number of seconds >= 0, not {max_lag!r}.",
+                              hint="FASTADMIN = {'REPLICA_MAX_LAG_S': 30}", id="fastadmin.E007"))
     # By app name, not the literal string: AdminConfig subclasses (SimpleAdminConfig, a project's
     # own) install the admin under other dotted paths.
     if apps.is_installed("fastadmin") and not apps.is_installed("django.contrib.admin"):

@@ -27,6 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "EXACT_COUNT_TIMEOUT_MS": 5_000,
     # Database alias serving changelist reads and counts (a read replica); None means the model's own.
     "READ_DATABASE": None,
+    # Strategy deciding, per changelist request, whether READ_DATABASE or the primary serves it
+    # (read-your-writes, lag limit, replica down); see fastadmin/replica.py for the contract.
+    "READ_POLICY": "fastadmin.replica.ReplicaPolicy",
+    # Seconds a replica may lag (time since its last replayed commit, while it has WAL left to replay)
+    # before changelists read the primary instead, saying so on the page.
+    "REPLICA_MAX_LAG_S": 30,
     # A related table with more rows than this is not listed in full by a list_filter.
     "FILTER_MAX_CHOICES": 100,
     # How many objects the delete confirmation of a large selection previews.

@@ -154,23 +154,32 @@ class EstimatedCounter(BaseCounter):
         return Count(n, exact=True)
 
     def _table_size(self, queryset: QuerySet) -> int | None:
-        """``reltuples`` scaled to the table's current size, or None when the table was never analyzed."""
+        """``reltuples`` scaled to the table's current size, or None when a table was never analyzed.
+
+        A partitioned table's own ``reltuples`` is -1 or 0 (its rows live in the partitions): the
+        estimate is the sum over its leaf partitions, at any depth (``pg_partition_tree``; a plain
+        table is its own only leaf).
+        """
         connection = connections[queryset.db]
         table = connection.ops.quote_name(queryset.model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT c.reltuples, c.relpages,"
                 " pg_relation_size(c.oid) / current_setting('block_size')::int"
-                " FROM pg_class c WHERE c.oid = %s::regclass",
+                " FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf",
                 [table],
             )
-            row = cursor.fetchone()
-        if row is None:
+            rows = cursor.fetchall()
+        if not rows:
             return None
-        reltuples, relpages, current_pages = row
-        if reltuples is None or reltuples < 0 or relpages <= 0:
-            return None  # never analyzed (reltuples = -1) or empty when last analyzed: ask the planner
-        return int(reltuples / relpages * current_pages)
+        total = 0.0
+        for reltuples, relpages, current_pages in rows:
+            if reltuples is None or reltuples < 0 or relpages <= 0:
+                if current_pages == 0 and reltuples is not None and reltuples >= 0:
+                    continue  # an empty partition that was analyzed empty
+                return None  # never analyzed (reltuples = -1) or empty when last analyzed: ask the planner
+            total += reltuples / relpages * current_pages
+        return int(total)
 
     def _explain_rows(self, queryset: QuerySet) -> int:
         connection = connections[queryset.db]

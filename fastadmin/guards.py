@@ -11,6 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, router, t
 from django.db.models import Model
 
 from .conf import fa_settings
+from .replica import current_route
 
 # What the current request was doing, so the too-slow page can say what to narrow.
 current_stage: contextvars.ContextVar[str] = contextvars.ContextVar("fastadmin_stage", default="loading the list")
@@ -26,8 +27,11 @@ def stage(description: str) -> Iterator[None]:
 
 
 def read_alias(model: type[Model]) -> str:
-    """The database that serves changelist reads and counts for ``model``."""
-    return fa_settings.READ_DATABASE or router.db_for_read(model) or DEFAULT_DB_ALIAS
+    """The database that serves changelist reads and counts for ``model``: the read replica, or the
+    database the current request's :class:`~fastadmin.replica.ReadRoute` chose instead of it."""
+    alias = fa_settings.READ_DATABASE or router.db_for_read(model) or DEFAULT_DB_ALIAS
+    route = current_route.get()
+    return route.alias if route is not None and route.replica == alias else alias
 
 
 def is_postgresql(alias: str) -> bool:

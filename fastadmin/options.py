@@ -17,6 +17,8 @@ Everything else is stock Django admin, hooked only through documented extension 
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin
@@ -37,6 +39,7 @@ from .exceptions import BadParameter
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
+from .replica import ReplicaPolicy, current_route
 from .search_index.admin import SearchAdminMixin
 
 
@@ -92,12 +95,19 @@ class FastAdminMixin:
         query that runs too long or a bad page parameter becomes a readable page, not a 500."""
         try:
             if request.method in ("GET", "HEAD"):
-                with statement_timeout(fa_settings.STATEMENT_TIMEOUT_MS, read_alias(self.model)):
-                    response = super().changelist_view(request, extra_context)
-                    if hasattr(response, "render"):
-                        response.render()
+                route = self.get_read_policy(request).route(request, self.model)
+                extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
+                token = current_route.set(route)
+                try:
+                    with statement_timeout(fa_settings.STATEMENT_TIMEOUT_MS, read_alias(self.model)):
+                        response = super().changelist_view(request, extra_context)
+                        if hasattr(response, "render"):
+                            response.render()
+                finally:
+                    current_route.reset(token)
                 return response
-            return super().changelist_view(request, extra_context)
+            with self._writing(request):
+                return super().changelist_view(request, extra_context)
         except BadParameter as exc:
             return self._problem(request, 400, "fastadmin/bad_request.html", message=exc.message, param=exc.param)
         except Exception as exc:
@@ -111,6 +121,26 @@ class FastAdminMixin:
                 timeout_s=fa_settings.STATEMENT_TIMEOUT_MS / 1000,
                 has_search=bool(self.get_search_fields(request)),
             )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:
+        with self._writing(request):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None) -> HttpResponse:
+        with self._writing(request):
+            return super().delete_view(request, object_id, extra_context)
+
+    def get_read_policy(self, request: HttpRequest) -> ReplicaPolicy:
+        """The strategy choosing the database of this request's changelist (``FASTADMIN["READ_POLICY"]``)."""
+        return import_string(fa_settings.READ_POLICY)()
+
+    @contextlib.contextmanager
+    def _writing(self, request: HttpRequest) -> Iterator[None]:
+        """A POST may write (save, delete, action, list_editable): once it has, the read policy keeps
+        this user's lists on the primary until the replica has replayed it."""
+        yield
+        if request.method == "POST":
+            self.get_read_policy(request).wrote(request, self.model)
 
     def _problem(self, request: HttpRequest, status: int, template: str, **context: Any) -> HttpResponse:
         context = {

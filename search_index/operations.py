@@ -16,6 +16,7 @@ from django.db import DatabaseError, connections, migrations
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
+from . import partitions
 from .plan import IndexNeed, Status
 
 
@@ -87,6 +88,7 @@ def _progress(using: str, pid: int, out: Callable[[str], None], every: float = 5
 
 def build(statuses: list[Status], using: str = "default", out: Callable[[str], None] = print) -> int:
     """CREATE INDEX CONCURRENTLY every missing index; rebuild invalid ones. Returns how many were built.
+    A partitioned table's index is built per partition and attached (:mod:`.partitions`).
 
     Runs outside any transaction (CONCURRENTLY requires it) with no statement timeout; each index is
     one statement, so an interruption leaves at most one INVALID index, which the next run drops and
@@ -101,6 +103,13 @@ def build(statuses: list[Status], using: str = "default", out: Callable[[str], N
     for number, item in enumerate(todo, 1):
         need = item.need
         prefix = f"[{number}/{len(todo)}] {need.index.name}: {need.describe()}"
+        if partitions.is_partitioned(using, need.table):
+            out(f"{prefix}: partitioned table: each partition concurrently, then attach")
+            try:
+                partitions.build(need, using, out=lambda line, p=prefix: out(f"{p}: {line}"))
+            except partitions.BriefLockUnavailable as exc:
+                raise PlanError(f"{prefix}: {exc}; run this command again later.") from exc
+            continue
         with connection.cursor() as cursor:
             for invalid in item.invalid:
                 if invalid.name == need.index.name:
@@ -140,9 +149,14 @@ def migration_for(app_label: str, needs: list[IndexNeed], name: str = "fastadmin
     operations = []
     if any(n.kind == "trigram" for n in needs):
         operations.append(TrigramExtension())
-    operations.append(migrations.SeparateDatabaseAndState(database_operations=[
-        AddIndexConcurrently(need.model._meta.model_name, need.index) for need in needs
-    ]))
+    database_operations: list = []
+    for need in needs:
+        if partitions.is_partitioned(using, need.table):  # refused concurrently: per partition, then attach
+            database_operations += [migrations.RunSQL(step.sql, step.reverse or migrations.RunSQL.noop)
+                                    for step in partitions.steps(need, using)]
+        else:
+            database_operations.append(AddIndexConcurrently(need.model._meta.model_name, need.index))
+    operations.append(migrations.SeparateDatabaseAndState(database_operations=database_operations))
     migration = type("Migration", (migrations.Migration,), {
         "atomic": False,
         "dependencies": list(leaves),

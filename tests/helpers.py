@@ -35,3 +35,14 @@ def walk(client, url: str, direction: str = "next", limit: int = 10_000) -> list
 def hidden_inputs(response) -> dict[str, str]:
     """The hidden fields of a page's forms (CSRF aside, the test client does not enforce it)."""
     return {name: html.unescape(value) for name, value in HIDDEN_INPUT.findall(response.content.decode())}
+
+
+def walk_paginator(paginator) -> list:
+    """Every primary key a keyset paginator returns, following next cursors from the first page."""
+    seen, cursor = [], None
+    while True:
+        page = paginator.page(cursor=cursor)
+        seen += [row.pk for row in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen

@@ -1,5 +1,6 @@
 """Every admin page of the example project renders, for a superuser and within view-only rights."""
 
+import datetime
 import io
 
 import pytest
@@ -7,12 +8,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
-from shop.models import Customer, Lead, Order
+from shop.models import AuditEvent, Customer, Lead, Order
 
 import fastadmin
 from fastadmin.options import FastAdminMixin
 
-SHOP_MODELS = [Customer, Lead, Order]
+SHOP_MODELS = [Customer, Lead, Order, AuditEvent]
 
 
 @pytest.fixture
@@ -20,6 +21,9 @@ def seeded(transactional_db):
     # transactional: the seed command VACUUMs, which cannot run inside a test transaction
     call_command("seed", rows=300, chunk=100, stdout=io.StringIO(), stderr=io.StringIO())
     assert Order.objects.count() == 300
+    for month in (1, 6, 12):  # the partitioned log: rows in three monthly partitions
+        AuditEvent.objects.create(created=datetime.datetime(2025, month, 3, tzinfo=datetime.UTC), actor="boss",
+                                  action="update", object_repr=f"order {month}")
 
 
 def _admin_urls(model, obj):
@@ -75,3 +79,14 @@ def test_view_only_staff(client, seeded, model):
     response = client.post(changelist, {"action": "delete_selected", "_selected_action": [obj.pk], "index": 0})
     assert model.objects.filter(pk=obj.pk).exists()
     assert response.status_code in (200, 302, 403)
+
+
+def test_the_audit_log_is_partitioned_and_drills_down_by_month(admin_client, seeded):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind, (SELECT count(*) FROM pg_partition_tree('shop_auditevent') WHERE isleaf) "
+                       "FROM pg_class WHERE relname = 'shop_auditevent'")
+        assert cursor.fetchone() == ("p", 49)  # 48 months + DEFAULT
+    response = admin_client.get("/admin/shop/auditevent/", {"created__year": "2025", "created__month": "6"})
+    assert [e.object_repr for e in response.context["cl"].result_list] == ["order 6"]

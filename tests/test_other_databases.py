@@ -4,6 +4,7 @@ import pytest
 
 from fastadmin.counting import EstimatedCounter
 from fastadmin.pagination import KeysetPaginator
+from tests.helpers import walk_paginator
 from tests.testapp.models import Category, Item
 
 pytestmark = pytest.mark.django_db(databases=["default", "sqlite"])
@@ -30,13 +31,7 @@ def test_counts_are_exact_up_to_the_threshold(sqlite_items):
 @pytest.mark.parametrize("ordering", [["rank"], ["-rank"], ["kind", "-rank"]])
 def test_keyset_walk_on_sqlite(sqlite_items, ordering):
     paginator = KeysetPaginator(Item.objects.using("sqlite").order_by(*ordering), 7)
-    seen, cursor = [], None
-    while True:
-        page = paginator.page(cursor=cursor)
-        seen += [row.pk for row in page.rows]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    seen = walk_paginator(paginator)
     expected = list(paginator.queryset.values_list("pk", flat=True))
     assert seen == expected and len(set(seen)) == 60
     ranks = dict(Item.objects.using("sqlite").values_list("pk", "rank"))

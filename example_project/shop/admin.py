@@ -24,7 +24,7 @@ from example_project.admin_sites import stock_site
 
 import fastadmin
 
-from .models import Customer, Lead, Order
+from .models import AuditEvent, Customer, Lead, Order
 
 # --------------------------------------------------------------------------- custom list filters
 
@@ -187,6 +187,16 @@ class LeadOptions:
         self.message_user(request, f"{updated:,} lead(s) marked as contacted.", messages.SUCCESS)
 
 
+class AuditEventOptions:
+    """A table partitioned by month: a date drill-down or range on ``created`` reads only its months."""
+
+    list_display = ["created", "actor", "action", "object_repr"]
+    list_filter = ["action"]
+    search_fields = ["actor", "object_repr"]
+    date_hierarchy = "created"
+    list_per_page = 100
+
+
 # --------------------------------------------------------------------------- fastadmin (/admin/)
 
 
@@ -210,6 +220,11 @@ class OrderAdmin(OrderOptions, fastadmin.ModelAdmin):
     pass
 
 
+@fastadmin.register(AuditEvent, site=fastadmin.site)
+class AuditEventAdmin(AuditEventOptions, fastadmin.ModelAdmin):
+    pass
+
+
 # --------------------------------------------------------------------------- stock admin (/stock-admin/)
 
 
@@ -229,4 +244,9 @@ class StockLeadAdmin(LeadOptions, admin.ModelAdmin):
 
 @admin.register(Order, site=stock_site)
 class StockOrderAdmin(OrderOptions, admin.ModelAdmin):
+    pass
+
+
+@admin.register(AuditEvent, site=stock_site)
+class StockAuditEventAdmin(AuditEventOptions, admin.ModelAdmin):
     pass

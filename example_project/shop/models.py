@@ -132,3 +132,27 @@ class Order(models.Model):
     def __str__(self) -> str:
         return self.number
 
+
+
+class AuditEvent(models.Model):
+    """Who did what, when: an append-mostly log partitioned by month (``PARTITION BY RANGE (created)``,
+    migration 0003; Django has no native partitioning). The database's primary key is (id, created),
+    as PostgreSQL requires the partition key in it; ``id`` is identity-generated, hence unique."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Create"
+        UPDATE = "update", "Update"
+        DELETE = "delete", "Delete"
+        LOGIN = "login", "Login"
+
+    created = models.DateTimeField(default=timezone.now)
+    actor = models.CharField(max_length=150)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_repr = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "shop_auditevent"
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_repr}".strip()

@@ -168,3 +168,18 @@ class ShelfAdmin(fastadmin.ModelAdmin):
 fastadmin.site.register(Book)
 fastadmin.site.register(Chapter)
 fastadmin.site.register(Loan)
+
+
+from .models import Event  # noqa: E402
+
+
+@fastadmin.register(Event)
+class EventAdmin(fastadmin.ModelAdmin):
+    """A partitioned table: keyset pages, filters and search across partitions."""
+
+    list_display = ["name", "kind", "created"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    date_hierarchy = "created"
+    ordering = ["-created"]
+    list_per_page = 25

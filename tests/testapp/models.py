@@ -172,3 +172,19 @@ class Sticker(models.Model):
 
     def __str__(self) -> str:
         return f"sticker {self.pk}"
+
+
+class Event(models.Model):
+    """A declaratively partitioned table (migration 0005): by month on ``created``, one month again by
+    halves. Its primary key is (id, created) in the database, as PostgreSQL requires the partition
+    key in it; Django knows ``id`` (identity-generated, so unique)."""
+
+    created = models.DateTimeField()
+    kind = models.CharField(max_length=1)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "testapp_event"  # created by RunSQL in the migration: Django has no PARTITION BY
+
+    def __str__(self) -> str:
+        return self.name
