@@ -121,11 +121,17 @@ def _enqueue_on_commit(using: str) -> None:
 
 
 def _enqueue_drain() -> None:
-    """A broker that is down must not fail the user's (already committed) write: the rows stay in the
-    outbox and the periodic sweep delivers them."""
+    """A broker that is down must neither fail nor stall the user's (already committed) write: the rows
+    stay in the outbox and the periodic sweep delivers them.
+
+    ``retry=False`` alone does not make a publish fail fast: Kombu still retries opening the channel
+    for ``broker_connection_timeout`` (seconds per save). One connection attempt is made here instead.
+    """
     try:
         from fastadmin.tasks import drain_search_outbox
 
-        drain_search_outbox.apply_async(retry=False)  # fail fast: a down broker must not stall the response
+        with drain_search_outbox.app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=0)
+            drain_search_outbox.apply_async(retry=False, producer=producer)
     except Exception as exc:
         logger.warning("Could not enqueue the search outbox drain (the sweep will): %s", exc)

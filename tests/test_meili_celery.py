@@ -70,8 +70,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "co
 class Worker:
     """One ``celery worker`` process (solo pool: SIGKILL kills the process running the task)."""
 
-    def __init__(self, fake: FakeMeilisearch, tmp: Path) -> None:
+    def __init__(self, fake: FakeMeilisearch, tmp: Path, broker: str | None = None) -> None:
         self.fake, self.tmp, self.proc, self.log = fake, tmp, None, tmp / "worker.log"
+        self.broker = broker or broker_url()
 
     def start(self, beat: bool = False) -> None:
         settings_db = connection.settings_dict
@@ -79,7 +80,7 @@ class Worker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings_meili",
             "DATABASE_URL": database_url(settings_db),
-            "CELERY_BROKER_URL": broker_url(),
+            "CELERY_BROKER_URL": self.broker,
             "FASTADMIN_TEST_MEILI_URL": self.fake.url,
             "FASTADMIN_TEST_MEILI_KEY": API_KEY,
             "PYTHONPATH": f"{REPO / 'example_project'}:{REPO}",
