@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from celery import Celery, current_app
 from django.test.utils import override_settings
 from fastadmin.search_index.documents import spec_for
 from shop.models import Lead
@@ -28,7 +27,7 @@ from shop.models import Lead
 from fastadmin.models import SearchOutbox
 from tests.meili_fake import FakeMeilisearch
 from tests.meili_helpers import API_KEY, sidecar_settings
-from tests.test_meili_celery import INDEX, Worker, wait_for
+from tests.test_meili_celery import INDEX, Worker, publishing_to, wait_for
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -77,22 +76,15 @@ def outage(transactional_db, tmp_path) -> Iterator[tuple[Worker, FakeMeilisearch
         pytest.skip("the redis-server binary is not installed (apt install redis-server); it runs the private broker")
     broker = PrivateRedis(tmp_path)
     broker.start()
-    previous = current_app._get_current_object()
-    # The test process publishes (on commit) through an app of its own on the private broker; the
-    # shared task resolves to the current app, so this is the one that enqueues the drain.
-    publisher = Celery("fastadmin_broker_outage", broker=broker.url, set_as_current=True)
-    publisher.conf.broker_connection_retry = False
     fake = FakeMeilisearch(api_key=API_KEY).start()
     process = Worker(fake, tmp_path, broker=broker.url)
-    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)):
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)), publishing_to(broker.url):
         try:
             yield process, fake, broker
         finally:
             process.kill()
             broker.kill()
             fake.stop()
-            publisher.close()
-            previous.set_current()
 
 
 def index_equals_database(fake: FakeMeilisearch) -> bool:

@@ -13,10 +13,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from celery import Celery, current_app
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from shop.models import Lead
@@ -70,9 +73,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "co
 class Worker:
     """One ``celery worker`` process (solo pool: SIGKILL kills the process running the task)."""
 
-    def __init__(self, fake: FakeMeilisearch, tmp: Path, broker: str | None = None) -> None:
+    def __init__(self, fake: FakeMeilisearch, tmp: Path, broker: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.fake, self.tmp, self.proc, self.log = fake, tmp, None, tmp / "worker.log"
-        self.broker = broker or broker_url()
+        self.broker, self.env = broker or broker_url(), env or {}
 
     def start(self, beat: bool = False) -> None:
         settings_db = connection.settings_dict
@@ -84,6 +88,7 @@ class Worker:
             "FASTADMIN_TEST_MEILI_URL": self.fake.url,
             "FASTADMIN_TEST_MEILI_KEY": API_KEY,
             "PYTHONPATH": f"{REPO / 'example_project'}:{REPO}",
+            **self.env,
         }
         args = [sys.executable, "-m", "celery", "-A", "example_project", "worker", "-P", "solo", "-l", "info",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"meili-test-{os.getpid()}@%h"]
@@ -104,6 +109,20 @@ class Worker:
         except ProcessLookupError:
             pass  # the whole group is gone already
         self.proc.wait(30)
+
+
+@contextmanager
+def publishing_to(broker: str, **conf: Any) -> Iterator[Celery]:
+    """This process enqueues (on commit) through an app of its own on ``broker``: the shared tasks
+    resolve to the current app. The previous current app is restored afterwards."""
+    previous = current_app._get_current_object()
+    publisher = Celery("fastadmin_test_publisher", broker=broker, set_as_current=True)
+    publisher.conf.update(conf)
+    try:
+        yield publisher
+    finally:
+        publisher.close()
+        previous.set_current()
 
 
 @pytest.fixture
@@ -165,6 +184,32 @@ def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
     wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the sweep to drain the outbox")
     assert fake.docs(INDEX)[str(lead.pk)]["name"] == lead.name
     assert "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text()  # beat scheduled it
+
+
+def test_embedded_filesystem_broker_as_make_demo_runs_it(transactional_db, tmp_path):
+    """No Redis: ``celery -A example_project worker -B`` on Kombu's filesystem transport, as ``make
+    demo`` starts it, registers fastadmin's tasks and indexes a committed save."""
+    from example_project.broker import filesystem_transport_options
+
+    fake = FakeMeilisearch(api_key=API_KEY).start()
+    folder = tmp_path / "broker"
+    process = Worker(fake, tmp_path, broker="filesystem://", env={"CELERY_BROKER_DIR": str(folder)})
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)), \
+            publishing_to("filesystem://", broker_transport_options=filesystem_transport_options(folder)):
+        try:
+            process.start(beat=True)
+            log = process.log.read_text()
+            assert "transport:   filesystem://" in log
+            for name in ("drain_search_outbox", "sweep_search_outbox", "search_reindex"):
+                assert f"fastadmin.tasks.{name}" in log  # the banner's [tasks] list
+            lead = Lead.objects.create(name="Embedded broker", email="embedded@example.com")
+            wait_for(lambda: str(lead.pk) in fake.docs(INDEX), what="the document")
+            wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
+            wait_for(lambda: "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text(), 20,
+                     "beat to run the sweep")
+        finally:
+            process.kill()
+            fake.stop()
 
 
 @pytest.mark.parametrize("settings_db", [
