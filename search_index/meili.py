@@ -29,6 +29,7 @@ from django.db.models import F, Func, IntegerField, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 
+from fastadmin.changelist import CURSOR_VAR
 from fastadmin.counting import Count
 from fastadmin.exceptions import InvalidCursor
 from fastadmin.pagination import AFTER
@@ -45,7 +46,6 @@ FALLBACK_NOTICE = (
     "The search service is unavailable right now, so these results come from the database search "
     "(exact text matches only, no typo tolerance)."
 )
-CURSOR_VAR = "cursor"  # fastadmin.changelist.CURSOR_VAR (not imported: the changelist imports the search side)
 
 
 class MeilisearchBackend(SearchBackend):

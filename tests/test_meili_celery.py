@@ -1,8 +1,9 @@
 """The sidecar through a real Celery worker process and a real Redis broker.
 
 The worker (``celery -A example_project worker -B``) runs with ``tests.settings_meili`` against this
-test run's database and the fake Meilisearch server; the broker is Redis database 5 on the host of
-``REDIS_URL`` (its own number: other test runs use theirs). Skipped, saying why, without Redis.
+test run's database and the fake Meilisearch server; the broker is Redis on the host of ``REDIS_URL``,
+database ``REDIS_URL``'s number + 8 (parallel runs with their own numbers use their own). Skipped,
+saying why, without Redis, except the embedded-broker test (Kombu's filesystem transport).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ from tests.meili_fake import FakeMeilisearch
 from tests.meili_helpers import API_KEY, sidecar_settings
 
 REPO = Path(__file__).resolve().parent.parent
-BROKER_DB = 5
+#: The broker's Redis database is REDIS_URL's own number plus this: parallel runs with their own
+#: REDIS_URL numbers (0-7) never consume each other's messages, and the cache's keys stay apart.
+BROKER_DB_OFFSET = 8
 INDEX = "t_shop_lead"
 
 
 def broker_url() -> str:
     parts = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    return f"redis://{parts.netloc}/{BROKER_DB}"
+    own = int(parts.path.strip("/") or 0)
+    return f"redis://{parts.netloc}/{(own + BROKER_DB_OFFSET) % 16}"
 
 
 def database_url(settings_db: dict) -> str:
@@ -128,14 +132,10 @@ def publishing_to(broker: str, **conf: Any) -> Iterator[Celery]:
 @pytest.fixture
 def worker(transactional_db, tmp_path) -> Iterator[tuple[Worker, FakeMeilisearch]]:
     broker = _redis_or_skip()
-    broker.flushdb()  # database 5 is this suite's own: stale messages of an earlier run
-    from example_project.celery import app
-
-    # The test process publishes (on commit) through the project's app; point it at the same broker.
-    app.conf.broker_url = broker_url()
+    broker.flushdb()  # this run's own database: stale messages of an earlier run
     fake = FakeMeilisearch(api_key=API_KEY).start()
     process = Worker(fake, tmp_path)
-    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)):
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)), publishing_to(broker_url()):
         try:
             yield process, fake
         finally:

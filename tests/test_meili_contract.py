@@ -179,6 +179,14 @@ def test_meilisearch_down_keeps_rows_and_the_key_out_of_logs(sidecar, caplog):
     assert result.failed == ["shop.lead"]
     assert SearchOutbox.objects.pending().get().attempts == 1
     assert "shop.lead" in caplog.text and API_KEY not in caplog.text
+    # More writes while it is down, then it is back: once the backoff has passed, nothing is lost.
+    kept = Lead.objects.create(name="Written while down", email="wwd@example.com")
+    Lead.objects.filter(name="Down").delete()
+    assert drain().failed == ["shop.lead"] and SearchOutbox.objects.pending().count() == 3
+    sidecar.down = False
+    SearchOutbox.objects.pending().update(not_before=SearchOutbox.objects.earliest("created").created)
+    assert drain().sent == 3 and not SearchOutbox.objects.pending().exists()
+    assert sidecar.docs(LEAD_INDEX) == {str(kept.pk): lead_doc(kept)}  # the index equals the database
 
 
 def test_broker_down_at_commit_loses_nothing_the_sweep_delivers(fake, monkeypatch, caplog,
