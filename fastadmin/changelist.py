@@ -22,6 +22,7 @@ from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
 from .pagination import Page
+from .search_index.admin import collect_searches
 
 CURSOR_VAR = "cursor"
 SEEK_VAR = "seek"
@@ -65,6 +66,7 @@ class ChangeList(StockChangeList):
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"
         self.wants_page_number = PAGE_VAR in request.GET or ALL_VAR in request.GET
         self.numbered = False
+        self.search_count: Count | None = None  # the search backend's own count of its matches
         super().__init__(request, *args, **kwargs)
         # What templates copy into forms and links (stock's search form, filter forms) leaves the
         # page parameters out: a new search or filter starts from the first page.
@@ -116,8 +118,10 @@ class ChangeList(StockChangeList):
         return bool(field.many_to_one or field.one_to_one) and field.concrete
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None):
-        with stage("filtering and searching the rows"):
+        with stage("filtering and searching the rows"), collect_searches() as searches:
             queryset = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is None:  # the list itself, not a facet's
+            self.search_count = searches[-1].count if searches else None
         return queryset.using(read_alias(self.model))
 
     def get_results(self, request: HttpRequest) -> None:
@@ -127,7 +131,12 @@ class ChangeList(StockChangeList):
             return self._numbered_results(request)
         counted = self.queryset.select_related(None)  # the joins that display rows never change their number
         with stage("counting the rows"):
-            count = counter.exact(counted) if self.count_exactly else counter.count(counted)
+            if self.search_count is not None:
+                count = counter.count_search(counted, self.search_count)
+            elif self.count_exactly:
+                count = counter.exact(counted)
+            else:
+                count = counter.count(counted)
         if self.wants_page_number and not self.cursor and not self.seek:
             if count.exact:
                 return self._numbered_results(request)
@@ -215,7 +224,7 @@ class ChangeList(StockChangeList):
 
     @property
     def count_exact_url(self) -> str | None:
-        if self.count.exact:
+        if self.count.exact or self.search_count is not None:  # a search service's count is its own
             return None
         return self.get_query_string({COUNT_VAR: "exact", CURSOR_VAR: self.cursor})
 

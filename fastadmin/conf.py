@@ -73,7 +73,8 @@ DEFAULTS: dict[str, Any] = {
     # of fastadmin.search_index.sidecar.MEILISEARCH_DEFAULTS: "URL" (required), "API_KEY" (None; kept
     # server-side, never rendered), "INDEX_PREFIX" ("": index uid is <prefix><app_label>_<model_name>),
     # "SWEEP_INTERVAL_S" (60: beat runs fastadmin.tasks.sweep_search_outbox this often), "TIMEOUT_S" (5:
-    # per Meilisearch request and task wait; a slower search falls back to the trigram backend).
+    # per Meilisearch request and task wait; a slower search falls back to the trigram backend),
+    # "MAX_TOTAL_HITS" (10000: the index's pagination.maxTotalHits, how far a search can be paged).
     "MEILISEARCH": None,
 }
 

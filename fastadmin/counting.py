@@ -84,6 +84,12 @@ class BaseCounter:
         """The "count exactly" link: as exact as a bounded amount of work allows (``at_least`` otherwise)."""
         raise NotImplementedError("subclasses of BaseCounter must provide an exact() method")
 
+    def count_search(self, queryset: QuerySet, matches: Count) -> Count:
+        """The count of a search whose backend counted its matches itself (``SearchResult.count``, e.g.
+        Meilisearch's ``estimatedTotalHits``). ``queryset`` then holds only the hits near the page, so
+        counting it would answer another question: the backend's number is the count (no exact link)."""
+        return matches
+
 
 class EstimatedCounter(BaseCounter):
     """Estimates from PostgreSQL's statistics; exact under ``threshold``. On other databases an exact

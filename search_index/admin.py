@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import messages
@@ -12,8 +15,26 @@ from django.http import HttpRequest
 from fastadmin.conf import fa_settings
 from fastadmin.exceptions import BadParameter
 
-from .backends import BaseSearchBackend
+from .backends import BaseSearchBackend, SearchResult
 from .sidecar import resolve_backend
+
+#: The searches run inside :func:`collect_searches` (None outside: nothing is kept).
+_collected: ContextVar[list[SearchResult] | None] = ContextVar("fastadmin_searches", default=None)
+
+
+@contextmanager
+def collect_searches() -> Iterator[list[SearchResult]]:
+    """The :class:`SearchResult` of every search ``get_search_results`` runs in the block, in order.
+
+    ``get_search_results`` returns stock's ``(queryset, may_have_duplicates)``; the changelist reads
+    what else the backend said (its count of matches) from here, without changing that signature.
+    """
+    results: list[SearchResult] = []
+    token = _collected.set(results)
+    try:
+        yield results
+    finally:
+        _collected.reset(token)
 
 
 class SearchAdminMixin:
@@ -55,6 +76,9 @@ class SearchAdminMixin:
             return queryset.filter(Value(False)), False
         if result.notice and in_changelist:
             messages.info(request, result.notice, fail_silently=True)
+        collected = _collected.get()
+        if collected is not None:
+            collected.append(result)
         return result.queryset, result.may_have_duplicates
 
     @property

@@ -43,6 +43,8 @@ from .sql import COMMON_SHARE, INVALID, AnyOfArray, AnyOfSubquery, planner_share
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
 
+    from fastadmin.counting import Count
+
 #: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
 TRIGRAM_MIN = 3
 #: Lookups whose value is one of the field's own values: parsed with ``to_python`` (and skipped for a
@@ -52,11 +54,15 @@ TYPED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 
 @dataclass
 class SearchResult:
-    """What a search did: the narrowed queryset, whether rows may repeat, and a note for the user."""
+    """What a search did: the narrowed queryset, whether rows may repeat, a note for the user, and the
+    number of matches when the backend counts them itself (Meilisearch's ``estimatedTotalHits``: its
+    queryset holds only the hits near the page, so the changelist's counter shows this number instead,
+    see :meth:`fastadmin.counting.BaseCounter.count_search`)."""
 
     queryset: QuerySet
     may_have_duplicates: bool = False
     notice: str | None = None
+    count: Count | None = None
 
 
 @dataclass

@@ -61,11 +61,17 @@ class IndexSpec:
         return tuple(dict.fromkeys([*self.searchable, *self.filterable, *self.sortable]))
 
     def settings(self) -> dict[str, Any]:
-        """The index settings; applied before the first import and compared before every drain."""
+        """The index settings; applied before the first import and compared before every drain.
+
+        The primary key is sortable too: it ends every changelist ordering (the tie-break), so a
+        sorted search asks Meilisearch for the same total order PostgreSQL would use."""
+        from .sidecar import max_total_hits
+
         return {
             "searchableAttributes": list(self.searchable),
             "filterableAttributes": sorted({PRIMARY_KEY, *self.filterable}),
-            "sortableAttributes": sorted(set(self.sortable)),
+            "sortableAttributes": sorted({PRIMARY_KEY, *self.sortable}),
+            "pagination": {"maxTotalHits": max_total_hits()},
         }
 
     def documents(self, pks: list[Any], using: str | None = None) -> list[dict[str, Any]]:

@@ -49,6 +49,10 @@ def check_config(user: Any) -> list[Error | Warning]:
         if not _positive_number(value):
             messages.append(Error(f"FASTADMIN['MEILISEARCH'][{name!r}] must be a positive number of seconds, "
                                   f"not {value!r}.", id="fastadmin.E306"))
+    hits = user.get("MAX_TOTAL_HITS", MEILISEARCH_DEFAULTS["MAX_TOTAL_HITS"])
+    if not isinstance(hits, int) or isinstance(hits, bool) or hits < 1:
+        messages.append(Error(f"FASTADMIN['MEILISEARCH']['MAX_TOTAL_HITS'] must be a positive integer (the index's "
+                              f"pagination.maxTotalHits), not {hits!r}.", id="fastadmin.E309"))
     if parts is not None and parts.scheme == "http" and key is None and parts.hostname not in ("127.0.0.1",
                                                                                                "localhost", "::1"):
         messages.append(Warning("FASTADMIN['MEILISEARCH'] talks to a remote server over plain http without "

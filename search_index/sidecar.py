@@ -1,7 +1,7 @@
 """The Meilisearch sidecar's configuration: settings, the client, index names, backend short names.
 
 ``FASTADMIN["MEILISEARCH"]`` is read on every call (``override_settings`` works); system checks
-``fastadmin.E301``-``E308`` and ``W301``-``W302`` validate it (:mod:`fastadmin.search_index.meili_checks`).
+``fastadmin.E301``-``E309`` and ``W301``-``W302`` validate it (:mod:`fastadmin.search_index.meili_checks`).
 The API key is only ever handed to the ``meilisearch`` client: never logged, never rendered.
 """
 
@@ -26,6 +26,9 @@ MEILISEARCH_DEFAULTS: dict[str, Any] = {
     "INDEX_PREFIX": "",
     "SWEEP_INTERVAL_S": 60,
     "TIMEOUT_S": 5,
+    # The index's ``pagination.maxTotalHits``: hits past it cannot be paged to (Meilisearch's default is
+    # 1000; a higher value costs Meilisearch more per deep page).
+    "MAX_TOTAL_HITS": 10_000,
 }
 
 #: ``search_backend`` short names (a dotted path or a class works too).
@@ -72,6 +75,10 @@ def client(timeout_s: float | None = None) -> meilisearch.Client:
     if conf is None:
         raise RuntimeError("FASTADMIN['MEILISEARCH'] is not configured.")
     return meilisearch.Client(conf["URL"], conf["API_KEY"], timeout=timeout_s or conf["TIMEOUT_S"])
+
+
+def max_total_hits() -> int:
+    return int((config() or MEILISEARCH_DEFAULTS)["MAX_TOTAL_HITS"])
 
 
 def timeout_ms() -> int:

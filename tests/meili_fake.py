@@ -8,7 +8,9 @@ response shapes Meilisearch documents (https://www.meilisearch.com/docs/referenc
   (or ``failed`` with an ``error`` object), applying tasks in uid order like the real task queue;
 * ``POST /indexes/{uid}/search`` answers ``{hits, query, processingTimeMs, limit, offset,
   estimatedTotalHits}``; matching is a case-insensitive substring test of every word over the
-  searchable attributes, and ``attr = value`` / ``attr IN [...]`` filters are honoured;
+  searchable attributes, ``attr = value`` / ``attr IN [...]`` filters and ``sort`` (sortable
+  attributes only; documents without the value last) are honoured, and no hit past the index's
+  ``pagination.maxTotalHits`` (default 1000) is returned;
 * errors are ``{message, code, type, link}`` with Meilisearch's status codes.
 
 Knobs for failure tests: ``down`` (connection dropped), ``delay_s`` (slow answers), ``fail_tasks``
@@ -36,6 +38,12 @@ def error(message: str, code: str, type_: str = "invalid_request") -> dict[str, 
     return {"message": message, "code": code, "type": type_, "link": f"https://docs.meilisearch.com/errors#{code}"}
 
 
+class FakeError(Exception):
+    def __init__(self, status: int, answer: dict[str, Any]) -> None:
+        super().__init__(answer["message"])
+        self.status, self.answer = status, answer
+
+
 @dataclass
 class Request:
     method: str
@@ -53,7 +61,7 @@ class FakeIndex:
     settings: dict[str, Any] = field(default_factory=lambda: {
         "displayedAttributes": ["*"], "searchableAttributes": ["*"], "filterableAttributes": [],
         "sortableAttributes": [], "rankingRules": ["words", "typo", "proximity", "attribute", "sort", "exactness"],
-        "stopWords": [], "synonyms": {}, "distinctAttribute": None,
+        "stopWords": [], "synonyms": {}, "distinctAttribute": None, "pagination": {"maxTotalHits": 1000},
     })
 
 
@@ -292,7 +300,10 @@ def route(fake: FakeMeilisearch, r: Request) -> tuple[int, Any]:
     if rest == "/search" and r.method == "POST":
         if index is None:
             return 404, error(f"Index `{uid}` not found.", "index_not_found")
-        return 200, search(index, r.body)
+        try:
+            return 200, search(index, r.body)
+        except FakeError as exc:
+            return exc.status, exc.answer
     return 404, error("Not found.", "not_found")
 
 
@@ -307,8 +318,16 @@ def search(index: FakeIndex, body: dict[str, Any]) -> dict[str, Any]:
         text = " ".join(str(v).lower() for k, v in doc.items() if fields == ["*"] or k in fields)
         if all(word in text for word in q) and all(matches_filter(doc, f) for f in filters):
             hits.append(doc)
+    for spec in reversed(body.get("sort") or []):  # stable sorts, last key first; no value sorts last
+        attribute, _, direction = spec.partition(":")
+        if attribute not in index.settings["sortableAttributes"]:
+            raise FakeError(400, error(f"Attribute `{attribute}` is not sortable.", "invalid_search_sort"))
+        present = [d for d in hits if d.get(attribute) is not None]
+        present.sort(key=lambda d: d[attribute], reverse=direction == "desc")
+        hits = present + [d for d in hits if d.get(attribute) is None]
+    reachable = hits[: index.settings["pagination"]["maxTotalHits"]]
     retrieve = body.get("attributesToRetrieve")
-    page = [{k: v for k, v in d.items() if not retrieve or k in retrieve} for d in hits[offset: offset + limit]]
+    page = [{k: v for k, v in d.items() if not retrieve or k in retrieve} for d in reachable[offset: offset + limit]]
     return {"hits": page, "query": body.get("q") or "", "processingTimeMs": 1, "limit": limit, "offset": offset,
             "estimatedTotalHits": len(hits)}
 

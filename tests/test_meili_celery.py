@@ -1,8 +1,9 @@
 """The sidecar through a real Celery worker process and a real Redis broker.
 
 The worker (``celery -A example_project worker -B``) runs with ``tests.settings_meili`` against this
-test run's database and the fake Meilisearch server; the broker is Redis database 5 on the host of
-``REDIS_URL`` (its own number: other test runs use theirs). Skipped, saying why, without Redis.
+test run's database and the fake Meilisearch server; the broker is Redis on the host of ``REDIS_URL``,
+database ``REDIS_URL``'s number + 8 (parallel runs with their own numbers use their own). Skipped,
+saying why, without Redis, except the embedded-broker test (Kombu's filesystem transport).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
+from celery import Celery, current_app
 from django.db import connection, transaction
 from django.test.utils import override_settings
 from shop.models import Lead
@@ -26,13 +30,16 @@ from tests.meili_fake import FakeMeilisearch
 from tests.meili_helpers import API_KEY, sidecar_settings
 
 REPO = Path(__file__).resolve().parent.parent
-BROKER_DB = 5
+#: The broker's Redis database is REDIS_URL's own number plus this: parallel runs with their own
+#: REDIS_URL numbers (0-7) never consume each other's messages, and the cache's keys stay apart.
+BROKER_DB_OFFSET = 8
 INDEX = "t_shop_lead"
 
 
 def broker_url() -> str:
     parts = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
-    return f"redis://{parts.netloc}/{BROKER_DB}"
+    own = int(parts.path.strip("/") or 0)
+    return f"redis://{parts.netloc}/{(own + BROKER_DB_OFFSET) % 16}"
 
 
 def database_url(settings_db: dict) -> str:
@@ -70,8 +77,10 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "co
 class Worker:
     """One ``celery worker`` process (solo pool: SIGKILL kills the process running the task)."""
 
-    def __init__(self, fake: FakeMeilisearch, tmp: Path) -> None:
+    def __init__(self, fake: FakeMeilisearch, tmp: Path, broker: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.fake, self.tmp, self.proc, self.log = fake, tmp, None, tmp / "worker.log"
+        self.broker, self.env = broker or broker_url(), env or {}
 
     def start(self, beat: bool = False) -> None:
         settings_db = connection.settings_dict
@@ -79,10 +88,11 @@ class Worker:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings_meili",
             "DATABASE_URL": database_url(settings_db),
-            "CELERY_BROKER_URL": broker_url(),
+            "CELERY_BROKER_URL": self.broker,
             "FASTADMIN_TEST_MEILI_URL": self.fake.url,
             "FASTADMIN_TEST_MEILI_KEY": API_KEY,
             "PYTHONPATH": f"{REPO / 'example_project'}:{REPO}",
+            **self.env,
         }
         args = [sys.executable, "-m", "celery", "-A", "example_project", "worker", "-P", "solo", "-l", "info",
                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"meili-test-{os.getpid()}@%h"]
@@ -105,17 +115,27 @@ class Worker:
         self.proc.wait(30)
 
 
+@contextmanager
+def publishing_to(broker: str, **conf: Any) -> Iterator[Celery]:
+    """This process enqueues (on commit) through an app of its own on ``broker``: the shared tasks
+    resolve to the current app. The previous current app is restored afterwards."""
+    previous = current_app._get_current_object()
+    publisher = Celery("fastadmin_test_publisher", broker=broker, set_as_current=True)
+    publisher.conf.update(conf)
+    try:
+        yield publisher
+    finally:
+        publisher.close()
+        previous.set_current()
+
+
 @pytest.fixture
 def worker(transactional_db, tmp_path) -> Iterator[tuple[Worker, FakeMeilisearch]]:
     broker = _redis_or_skip()
-    broker.flushdb()  # database 5 is this suite's own: stale messages of an earlier run
-    from example_project.celery import app
-
-    # The test process publishes (on commit) through the project's app; point it at the same broker.
-    app.conf.broker_url = broker_url()
+    broker.flushdb()  # this run's own database: stale messages of an earlier run
     fake = FakeMeilisearch(api_key=API_KEY).start()
     process = Worker(fake, tmp_path)
-    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)):
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)), publishing_to(broker_url()):
         try:
             yield process, fake
         finally:
@@ -164,6 +184,32 @@ def test_worker_killed_mid_drain_loses_nothing_once_the_sweep_runs(worker):
     wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the sweep to drain the outbox")
     assert fake.docs(INDEX)[str(lead.pk)]["name"] == lead.name
     assert "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text()  # beat scheduled it
+
+
+def test_embedded_filesystem_broker_as_make_demo_runs_it(transactional_db, tmp_path):
+    """No Redis: ``celery -A example_project worker -B`` on Kombu's filesystem transport, as ``make
+    demo`` starts it, registers fastadmin's tasks and indexes a committed save."""
+    from example_project.broker import filesystem_transport_options
+
+    fake = FakeMeilisearch(api_key=API_KEY).start()
+    folder = tmp_path / "broker"
+    process = Worker(fake, tmp_path, broker="filesystem://", env={"CELERY_BROKER_DIR": str(folder)})
+    with override_settings(FASTADMIN=sidecar_settings(fake.url, SWEEP_INTERVAL_S=1)), \
+            publishing_to("filesystem://", broker_transport_options=filesystem_transport_options(folder)):
+        try:
+            process.start(beat=True)
+            log = process.log.read_text()
+            assert "transport:   filesystem://" in log
+            for name in ("drain_search_outbox", "sweep_search_outbox", "search_reindex"):
+                assert f"fastadmin.tasks.{name}" in log  # the banner's [tasks] list
+            lead = Lead.objects.create(name="Embedded broker", email="embedded@example.com")
+            wait_for(lambda: str(lead.pk) in fake.docs(INDEX), what="the document")
+            wait_for(lambda: not SearchOutbox.objects.pending().exists(), what="the outbox to empty")
+            wait_for(lambda: "Task fastadmin.tasks.sweep_search_outbox[" in process.log.read_text(), 20,
+                     "beat to run the sweep")
+        finally:
+            process.kill()
+            fake.stop()
 
 
 @pytest.mark.parametrize("settings_db", [

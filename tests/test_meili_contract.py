@@ -22,7 +22,8 @@ LEAD_INDEX = "t_shop_lead"
 LEAD_SETTINGS = {
     "searchableAttributes": ["name", "email", "phone"],
     "filterableAttributes": ["customer", "pk", "source", "status"],
-    "sortableAttributes": ["created", "customer", "email", "name", "phone", "score", "source", "status"],
+    "sortableAttributes": ["created", "customer", "email", "name", "phone", "pk", "score", "source", "status"],
+    "pagination": {"maxTotalHits": 10_000},  # MEILISEARCH["MAX_TOTAL_HITS"]'s default
 }
 
 
@@ -60,6 +61,25 @@ def test_settings_are_applied_once_and_not_resent_when_unchanged(sidecar):
     drain()
     assert [r.path for r in sidecar.writes("settings")] == [f"/indexes/{LEAD_INDEX}/settings"]
     assert len(sidecar.writes("/indexes$")) == 1
+
+
+def test_max_total_hits_is_the_index_pagination_setting_and_a_change_is_applied(sidecar):
+    from django.test.utils import override_settings
+    from fastadmin.search_index import drain as drain_module
+
+    from tests.meili_helpers import sidecar_settings
+
+    Lead.objects.create(name="One", email="one@example.com")
+    drain()
+    assert sidecar.indexes[LEAD_INDEX].settings["pagination"] == {"maxTotalHits": 10_000}
+    with override_settings(FASTADMIN=sidecar_settings(sidecar.url, MAX_TOTAL_HITS=25_000)):
+        drain_module._applied.clear()  # a worker started with the new setting
+        Lead.objects.create(name="Two", email="two@example.com")
+        drain()
+    patches = [r.body for r in sidecar.writes("settings")]
+    assert [body["pagination"] for body in patches] == [{"maxTotalHits": 10_000}, {"maxTotalHits": 25_000}]
+    assert patches[1] == {**LEAD_SETTINGS, "pagination": {"maxTotalHits": 25_000}}
+    assert sidecar.indexes[LEAD_INDEX].settings["pagination"] == {"maxTotalHits": 25_000}
 
 
 def test_update_and_delete_send_current_row_and_delete_filter(sidecar):
@@ -159,6 +179,14 @@ def test_meilisearch_down_keeps_rows_and_the_key_out_of_logs(sidecar, caplog):
     assert result.failed == ["shop.lead"]
     assert SearchOutbox.objects.pending().get().attempts == 1
     assert "shop.lead" in caplog.text and API_KEY not in caplog.text
+    # More writes while it is down, then it is back: once the backoff has passed, nothing is lost.
+    kept = Lead.objects.create(name="Written while down", email="wwd@example.com")
+    Lead.objects.filter(name="Down").delete()
+    assert drain().failed == ["shop.lead"] and SearchOutbox.objects.pending().count() == 3
+    sidecar.down = False
+    SearchOutbox.objects.pending().update(not_before=SearchOutbox.objects.earliest("created").created)
+    assert drain().sent == 3 and not SearchOutbox.objects.pending().exists()
+    assert sidecar.docs(LEAD_INDEX) == {str(kept.pk): lead_doc(kept)}  # the index equals the database
 
 
 def test_broker_down_at_commit_loses_nothing_the_sweep_delivers(fake, monkeypatch, caplog,

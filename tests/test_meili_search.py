@@ -52,6 +52,10 @@ def test_short_name_resolves_to_the_backend_class():
     ({"URL": "http://127.0.0.1:7700", "INDEX_PREFIX": "a b"}, ["fastadmin.E305"]),
     ({"URL": "http://127.0.0.1:7700", "SWEEP_INTERVAL_S": 0, "TIMEOUT_S": "5"}, ["fastadmin.E306"] * 2),
     ({"URL": "http://search.internal:7700"}, ["fastadmin.W301"]),
+    ({"URL": "http://127.0.0.1:7700", "MAX_TOTAL_HITS": 50_000}, []),
+    ({"URL": "http://127.0.0.1:7700", "MAX_TOTAL_HITS": 0}, ["fastadmin.E309"]),
+    ({"URL": "http://127.0.0.1:7700", "MAX_TOTAL_HITS": "1000"}, ["fastadmin.E309"]),
+    ({"URL": "http://127.0.0.1:7700", "MAX_TOTAL_HITS": True}, ["fastadmin.E309"]),
 ])
 def test_every_meilisearch_key_is_validated(config, ids):
     assert [m.id for m in check_config(config)] == ids
@@ -97,7 +101,7 @@ def test_changelist_shows_current_rows_for_meilisearch_hits(admin_client, leads,
     assert response.status_code == 200
     assert sorted(row_pks(response)) == sorted(lead.pk for lead in leads)
     assert "Ada renamed in the database only" in response.content.decode()  # read from PostgreSQL
-    assert search_bodies(sidecar)[-1] == {"q": "ada", "limit": 1000, "attributesToRetrieve": ["pk"]}
+    assert search_bodies(sidecar)[-1] == {"q": "ada", "offset": 0, "limit": 500, "attributesToRetrieve": ["pk"]}
     assert API_KEY not in response.content.decode()
 
 

@@ -4,7 +4,10 @@ Everything a developer may want to change comes from the environment:
 
 * ``DATABASE_URL`` — PostgreSQL to use; unset means an embedded server in ``<repo>/.pgdata``
   (see :mod:`example_project.devdb`).
-* ``REDIS_URL`` — use Redis (django-redis) as the cache; unset means a per-process LocMemCache.
+* ``REDIS_URL`` — use Redis (django-redis) as the cache and the Celery broker; unset means a
+  per-process LocMemCache and the embedded filesystem broker (:mod:`example_project.broker`,
+  ``CELERY_BROKER_DIR``). ``CELERY_BROKER_URL`` overrides the broker alone.
+* ``MEILI_URL`` / ``MEILI_MASTER_KEY`` — search the lead, customer and order admins through Meilisearch.
 * ``DJANGO_DEBUG`` — ``0``/``false`` turns DEBUG off (default on: this is a local demo).
 * ``DJANGO_SECRET_KEY`` — a dev default is used when unset; never deploy with it.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from example_project.broker import filesystem_transport_options
 from example_project.devdb import database_url, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # example_project/
@@ -104,13 +108,8 @@ if os.environ.get("FASTADMIN_STATEMENT_TIMEOUT_MS"):
 # Kombu's filesystem transport: a broker that needs no server, for the demo.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    _broker_dir = BASE_DIR.parent / ".celery-broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(_broker_dir / "queue"),
-                                       "data_folder_out": str(_broker_dir / "queue"),
-                                       "processed_folder": str(_broker_dir / "processed"),
-                                       "control_folder": str(_broker_dir / "control")}
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(
+        Path(os.environ.get("CELERY_BROKER_DIR") or BASE_DIR.parent / ".celery-broker"))
 CELERY_TASK_IGNORE_RESULT = True
 # A worker killed mid-task: redeliver rather than acknowledge (the outbox sweep is the guarantee).
 CELERY_TASK_ACKS_LATE = True
