@@ -290,3 +290,17 @@ def test_bad_job_settings_are_reported_by_system_checks(key, value):
     with override_settings(FASTADMIN={key: value}):
         ids = {m.id for m in run_checks() if key in m.msg}
     assert ids & {"fastadmin.E003", "fastadmin.E401"}
+
+
+def test_background_action_runs_per_chunk_in_the_worker_even_for_a_small_selection(alice):
+    made = gadgets(6)
+    Gadget.objects.filter(pk=made[4].pk).update(name="warn")
+    fields = open_form(alice, GADGETS, "changelist-form")
+    chosen = [made[1].pk, made[4].pk, made[5].pk]
+    job = job_of(post(alice, GADGETS, select(fields, chosen, "note_in_background")))
+    assert job.description == "Note it (in the background)"
+    assert not Gadget.objects.exclude(notes="").exists()  # nothing in the request
+    assert runner.run(job.pk) == Job.DONE
+    assert set(Gadget.objects.filter(notes="bg;").values_list("pk", flat=True)) == set(chosen)
+    job.refresh_from_db()
+    assert job.done == 3 and [e["message"] for e in job.errors] == ["A gadget called warn."]
