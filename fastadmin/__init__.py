@@ -4,12 +4,13 @@ Change ``from django.contrib import admin`` / ``admin.site`` to ``import fastadm
 every stock option keeps working, and changelists page by cursor and count by estimate.
 """
 
-from django.contrib.admin import action, display
+from django.contrib.admin import display
 
 from . import cache
 from .bulk import update_action, update_rows
 from .counting import BaseCounter
 from .fields import VersionField
+from .jobs import BackgroundAction, action
 from .locking import BaseLocking, EditConflict, OptimisticLockingMixin, RowLocking, StaleVersion, save_versioned
 from .options import FastAdminMixin, ModelAdmin, StackedInline, TabularInline
 from .pagination import BasePaginator
@@ -18,6 +19,7 @@ from .search_index.backends import BaseSearchBackend
 from .sites import FastAdminSite, site
 
 __all__ = [
+    "BackgroundAction",
     "BaseCounter",
     "BaseLocking",
     "BasePaginator",

@@ -40,6 +40,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import jobs
 from .conf import fa_settings
 from .counting import Count
 from .deletion import cascade_models, delete_in_chunks, describe, lacking_delete_permissions, protected_sample
@@ -90,15 +91,17 @@ def bounded_protected_sample(queryset: QuerySet, limit: int) -> list:
         return []
 
 
+@jobs.strategies.marked(jobs.DeleteRows())
 @action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
 def delete_selected(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
     """Stock behaviour for small selections; a bounded confirmation and chunked delete for large ones."""
     count = get_counter(modeladmin, request).count(queryset)
     # The changelist may read from a replica (READ_DATABASE); deleting happens on the model's write alias.
     queryset = queryset.using(router.db_for_write(queryset.model))
-    if count.exact:
+    background = jobs.wants_background(modeladmin, request, queryset, count) is not None
+    if count.exact and not background:
         return delete_small_selection(modeladmin, request, queryset)
-    return delete_large_selection(modeladmin, request, queryset, count)
+    return delete_large_selection(modeladmin, request, queryset, count, background)
 
 
 def delete_small_selection(modeladmin, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -113,8 +116,10 @@ def delete_small_selection(modeladmin, request: HttpRequest, queryset: QuerySet)
     return response
 
 
-def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet, count: Count) -> HttpResponse | None:
-    """Confirm with a bounded preview, refuse when permissions or ``PROTECT`` stop it, else delete."""
+def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet, count: Count,
+                           background: bool = False) -> HttpResponse | None:
+    """Confirm with a bounded preview, refuse when permissions or ``PROTECT`` stop it, else delete. In the
+    ``background`` (a job, :mod:`fastadmin.jobs`) protected rows are shown, then skipped and reported."""
     opts = modeladmin.model._meta
     site = modeladmin.admin_site
     limit = fa_settings.DELETE_PREVIEW_LIMIT
@@ -122,6 +127,8 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
     perms_lacking = lacking_delete_permissions(site, request, deleted_models)
     protected = [] if perms_lacking else bounded_protected_sample(queryset, limit)
     confirmed = bool(request.POST.get("post"))
+    if confirmed and background and not perms_lacking:
+        return jobs.start_job(modeladmin, request, queryset, jobs.DeleteRows(), count)
     if confirmed and not perms_lacking and not protected:
         try:
             deleted = delete_in_chunks(modeladmin, request, queryset)
@@ -146,7 +153,7 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
             return None
 
     objects_name = str(model_ngettext(queryset))
-    refused = bool(perms_lacking or protected)
+    refused = bool(perms_lacking or (protected and not background))
     context = {
         **site.each_context(request),
         "title": _("Cannot delete %(name)s") % {"name": objects_name} if refused else _("Delete multiple objects"),
@@ -156,6 +163,7 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
         "preview": [] if refused else list(queryset.order_by("pk")[:limit]),
         "related": [str(m._meta.verbose_name_plural) for m in deleted_models[1:]],
         "perms_lacking": perms_lacking,
+        "background": background,
         "protected": [describe(site, obj) for obj in protected],
         "fastadmin_repost": reposted_selection(request),
         "opts": opts,

@@ -13,6 +13,7 @@ class FastAdminConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
+        from .jobs import checks as job_checks  # noqa: F401 - and the background actions'
         from .search_index import checks as search_checks  # noqa: F401 - and search's
         from .search_index import meili_checks  # noqa: F401 - and the Meilisearch sidecar's
         from .search_index import signals as search_signals

@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from . import cache as object_cache
 from . import search_index  # mark_dirty resolves lazily (it needs the app registry)
 from .fields import version_field
+from .jobs.strategies import UpdateRows, marked
 
 
 def update_rows(queryset: QuerySet, **values: Any) -> int:
@@ -54,6 +55,10 @@ def update_action(description: str, *, permissions: tuple[str, ...] = ("change",
     """An admin action that sets ``values`` (constants or ``F()`` expressions) on the selected rows."""
 
     def run(modeladmin, request, queryset):
+        from . import jobs  # a selection over BACKGROUND_ACTION_THRESHOLD rows becomes a job
+
+        if (size := jobs.wants_background(modeladmin, request, queryset)) is not None:
+            return jobs.start_job(modeladmin, request, queryset, jobs.UpdateRows(values), size)
         count = update_rows(queryset, **values)
         opts = modeladmin.model._meta
         name = opts.verbose_name if count == 1 else opts.verbose_name_plural
@@ -65,4 +70,5 @@ def update_action(description: str, *, permissions: tuple[str, ...] = ("change",
         )
 
     run.__name__ = run.__qualname__ = "update_" + slugify(description).replace("-", "_")
+    run = marked(UpdateRows(values))(run)  # what the worker runs per chunk (fastadmin.jobs)
     return action(description=description, permissions=list(permissions))(run)

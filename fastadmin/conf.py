@@ -76,6 +76,19 @@ DEFAULTS: dict[str, Any] = {
     # per Meilisearch request and task wait; a slower search falls back to the trigram backend),
     # "MAX_TOTAL_HITS" (10000: the index's pagination.maxTotalHits, how far a search can be paged).
     "MEILISEARCH": None,
+    # Background actions (fastadmin.jobs, run by Celery): update_action and delete_selected leave the
+    # request for a job when the selection holds more rows than this (counted or estimated); actions
+    # declared with ``@fastadmin.action(background=True)`` always do.
+    "BACKGROUND_ACTION_THRESHOLD": 10_000,
+    # Rows per chunk of a background job; each chunk (and the job's checkpoint) is one transaction.
+    "BACKGROUND_CHUNK_SIZE": 5_000,
+    # Seconds a job pauses after each chunk, to leave the database (and replicas) room; 0: none.
+    "BACKGROUND_CHUNK_PAUSE_S": 0,
+    # A running job whose heartbeat (refreshed every chunk) is older than this many seconds is handed
+    # to a new task run by the sweep (fastadmin.tasks.sweep_jobs), which beat runs every
+    # JOB_SWEEP_INTERVAL_S seconds: a killed worker's job resumes within the sum of the two.
+    "JOB_HEARTBEAT_TIMEOUT_S": 30,
+    "JOB_SWEEP_INTERVAL_S": 15,
 }
 
 

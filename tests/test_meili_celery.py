@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from django.test.utils import override_settings
 from shop.models import Lead
 
 from fastadmin.models import SearchOutbox
+from tests.celery_worker import CeleryWorker, wait_for
 from tests.meili_fake import FakeMeilisearch
 from tests.meili_helpers import API_KEY, sidecar_settings
 
@@ -65,54 +63,19 @@ def _redis_or_skip():
     return client
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Worker:
-    """One ``celery worker`` process (solo pool: SIGKILL kills the process running the task)."""
+class Worker(CeleryWorker):
+    """The worker with ``tests.settings_meili`` and the fake Meilisearch server."""
 
     def __init__(self, fake: FakeMeilisearch, tmp: Path, broker: str | None = None,
                  env: dict[str, str] | None = None) -> None:
-        self.fake, self.tmp, self.proc, self.log = fake, tmp, None, tmp / "worker.log"
-        self.broker, self.env = broker or broker_url(), env or {}
+        super().__init__(tmp, "meili-test")
+        self.fake, self.broker, self.env = fake, broker or broker_url(), env or {}
 
     def start(self, beat: bool = False) -> None:
-        settings_db = connection.settings_dict
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings_meili",
-            "DATABASE_URL": database_url(settings_db),
-            "CELERY_BROKER_URL": self.broker,
-            "FASTADMIN_TEST_MEILI_URL": self.fake.url,
-            "FASTADMIN_TEST_MEILI_KEY": API_KEY,
-            "PYTHONPATH": f"{REPO / 'example_project'}:{REPO}",
-            **self.env,
-        }
-        args = [sys.executable, "-m", "celery", "-A", "example_project", "worker", "-P", "solo", "-l", "info",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"meili-test-{os.getpid()}@%h"]
-        if beat:
-            args += ["-B", "-s", str(self.tmp / "beat-schedule")]
-        self.log.write_text("")
-        self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)  # its own group: -B forks a beat process
-        wait_for(lambda: "ready." in self.log.read_text() or self.proc.poll() is not None, 60, "the worker")
-        assert self.proc.poll() is None, self.log.read_text()
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """The worker and its beat child together (the group this fixture created)."""
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, sig)
-        except ProcessLookupError:
-            pass  # the whole group is gone already
-        self.proc.wait(30)
+        self.spawn({"DJANGO_SETTINGS_MODULE": "tests.settings_meili", "CELERY_BROKER_URL": self.broker,
+                    "DATABASE_URL": database_url(connection.settings_dict),
+                    "FASTADMIN_TEST_MEILI_URL": self.fake.url, "FASTADMIN_TEST_MEILI_KEY": API_KEY,
+                    **self.env}, beat)
 
 
 @contextmanager

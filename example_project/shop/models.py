@@ -156,3 +156,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} {self.object_repr}".strip()
+
+
+class OrderLine(models.Model):
+    """What an order holds; deleted with its order (``CASCADE``)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.CharField(max_length=100)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+
+class Invoice(models.Model):
+    """An issued invoice keeps its order (``PROTECT``): a bulk delete leaves invoiced orders and says so."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=20)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.number

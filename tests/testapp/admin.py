@@ -1,5 +1,5 @@
 import django_filters
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models.expressions import RawSQL
 
 import fastadmin
@@ -114,9 +114,20 @@ class StockPartInline(admin.TabularInline):
     extra = 0
 
 
+@fastadmin.action(background=True, permissions=["change"], description="Note it (in the background)")
+def note_in_background(modeladmin, request, queryset):
+    """A load-modify-save action: always a job (test_jobs), called once per chunk."""
+    for gadget in queryset:
+        gadget.notes += "bg;"
+        gadget.save(update_fields=["notes"])
+    if any(g.name == "warn" for g in queryset):
+        modeladmin.message_user(request, "A gadget called warn.", messages.WARNING)
+
+
 @fastadmin.register(Gadget)
 class GadgetAdmin(EditableOptions, fastadmin.ModelAdmin):
     inlines = [PartInline]
+    actions = [*EditableOptions.actions, note_in_background]
 
 
 @fastadmin.register(Ticket)
