@@ -18,10 +18,11 @@ from django.contrib.admin.templatetags.admin_list import result_list as stock_re
 from django.template import Context, engines
 from django.test import override_settings
 from django.test.html import parse_html
-from django.utils import timezone
+from django.utils import dateformat, formats, timezone, translation
 from shop.models import Customer, Lead, Order
 
 from fastadmin.rendering import renders_template, result_list_context
+from fastadmin.rendering.dates import datetime_formatter
 from tests.renderapp.models import Specimen
 from tests.testapp.models import Category, Gadget
 
@@ -173,3 +174,24 @@ def test_timezone_conversion_is_applied(admin_client, specimens):
     with override_settings(**SETTINGS_CASES["de-ch-kolkata"]), timezone.override("Asia/Kolkata"):
         table = assert_same_table(admin_client.get("/admin/renderapp/specimen/"))
     assert "06:00" in table
+
+
+@pytest.mark.parametrize("language", ["en-us", "de", "fr", "ja", "ar"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+def test_compiled_datetime_format_matches_django(language, zone):
+    """Every format character, on datetimes across DST changes, midnight and noon, leap days."""
+    every_char = r"a A b c d D e E f F g G h H i I j l L m M n N o O P r s S t T u U w W y Y z Z \Y\e\s: jS"
+    start = datetime.datetime(2023, 12, 31, 22, 0, tzinfo=datetime.UTC)
+    values = [start + datetime.timedelta(hours=h * 37, minutes=h * 13 % 60, microseconds=h) for h in range(200)]
+    values += [datetime.datetime(2024, 2, 29, 0, 0, tzinfo=datetime.UTC),
+               datetime.datetime(2024, 3, 10, 12, 0, tzinfo=datetime.UTC),
+               datetime.datetime(2024, 11, 3, 5, 30, tzinfo=datetime.UTC), datetime.datetime(2024, 5, 1, 12, 0)]
+    with translation.override(language), timezone.override(zone), \
+            override_settings(DATETIME_FORMAT=every_char, USE_I18N=True):
+        for format_type in ("DATETIME_FORMAT", "SHORT_DATETIME_FORMAT"):
+            compiled = datetime_formatter(format_type)
+            for value in values:
+                expected = dateformat.format(timezone.template_localtime(value), formats.get_format(format_type))
+                assert compiled(value) == expected, (value, format_type)
+        compiled = datetime_formatter()
+        assert [compiled(v) for v in values] == [formats.localize(timezone.template_localtime(v)) for v in values]

@@ -34,9 +34,11 @@ from django.core.validators import EMPTY_VALUES
 from django.db import models
 from django.templatetags.static import static
 from django.urls import NoReverseMatch
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext
+
+from .dates import datetime_formatter
 
 _escape = html.escape
 _PK_TOKEN = "fastadminpk0"  # unchanged by admin's quote() and by URL quoting
@@ -234,7 +236,7 @@ def _field_repr(env: Env, field, link: bool) -> Callable[[Any], str]:
         return lambda obj: icon(_blank_to_empty(getattr(obj, name)))
     empty_values = field.empty_values
     if isinstance(field, models.DateTimeField):
-        fmt = _text(lambda value: formats.localize(timezone.template_localtime(value)))
+        fmt = _text(datetime_formatter())
     elif isinstance(field, (models.DateField, models.TimeField)):
         fmt = _text(formats.localize)
     elif isinstance(field, models.DecimalField):
