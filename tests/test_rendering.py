@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import re
 import uuid
 
 import pytest
+from django import forms
 from django.contrib.admin.templatetags.admin_list import result_list as stock_result_list
+from django.forms.renderers import get_default_renderer
 from django.template import Context, engines
 from django.test import override_settings
 from django.test.html import parse_html
 from django.utils import dateformat, formats, timezone, translation
+from django.utils.safestring import mark_safe
 from shop.models import Customer, Lead, Order
 
 from fastadmin.rendering import renders_template, result_list_context
 from fastadmin.rendering.dates import datetime_formatter
+from fastadmin.rendering.widgets import InputRenderer
 from tests.renderapp.models import Specimen
 from tests.testapp.models import Category, Gadget
 
@@ -195,3 +200,45 @@ def test_compiled_datetime_format_matches_django(language, zone):
                 assert compiled(value) == expected, (value, format_type)
         compiled = datetime_formatter()
         assert [compiled(v) for v in values] == [formats.localize(timezone.template_localtime(v)) for v in values]
+
+
+WIDGET_VALUES = [None, "", "plain", 'quo"te & <tag>', mark_safe("<b>safe</b>"), 0, 12345, decimal.Decimal("1234.5"),
+                 True, False, ("a", 1), datetime.date(2024, 2, 29), AWARE, datetime.time(7, 5)]
+
+
+@pytest.mark.parametrize("case", ["en-thousands", "de-berlin"])
+def test_input_renderer_matches_the_widget_templates(case):
+    """Every input widget, value and attribute kind: the renderer's HTML is the templates' HTML."""
+    inner = get_default_renderer()
+    fast = InputRenderer(inner)
+    widgets = [forms.TextInput(), forms.NumberInput(), forms.EmailInput(), forms.URLInput(), forms.HiddenInput(),
+               forms.CheckboxInput(), forms.DateInput(), forms.DateTimeInput(), forms.TimeInput(), forms.PasswordInput(
+                   render_value=True), forms.TextInput(attrs={"class": "vTextField", "maxlength": 20,
+                                                             "required": True, "disabled": False, "data-x": 'a"b'})]
+    localized = forms.NumberInput()
+    localized.is_localized = True
+    widgets.append(localized)
+    with override_settings(**SETTINGS_CASES[case]), translation.override(SETTINGS_CASES[case]["LANGUAGE_CODE"]):
+        for widget in widgets:
+            for value in WIDGET_VALUES:
+                attrs = {"id": "id_form-0-x", "aria-invalid": True}
+                expected = widget.render("form-0-x", value, attrs, renderer=inner)
+                assert widget.render("form-0-x", value, attrs, renderer=fast) == expected, (widget, value)
+    assert fast._compiled.get("django/forms/widgets/text.html") is True
+    assert not fast._is_stock_input("django/forms/widgets/select.html")  # rendered by its template
+
+
+def test_list_editable_table_equals_the_stock_sites(admin_client, items):
+    """The fastadmin page's result table (compiled rows and widgets) equals stock admin's page's."""
+    for i in range(4):
+        Gadget.objects.create(name=f"g<{i}> & co", status=["new", "won"][i % 2], city="Zürich" if i else "",
+                              price=decimal.Decimal("1234.5") * i, category=Category.objects.first())
+
+    def table(url):
+        body = admin_client.get(url).content.decode()
+        return re.search(r'<div class="results">.*?</table>\n</div>', body, re.S).group(0)
+
+    with override_settings(**SETTINGS_CASES["de-berlin"]):
+        fast, stock = table("/admin/testapp/gadget/"), table("/stock/testapp/gadget/")
+    assert 'name="form-3-city"' in fast
+    assert fast == stock.replace("/stock/", "/admin/")

@@ -132,7 +132,8 @@ CASES: list[Case] = [
     ),
     # Orders search number, customer__name, customer__email: a common surname through the join.
     Case("search: related field (orders)", "shop/order/", "q={common}", expect_rows="{related_rows}"),
-    Case("search: short term", "shop/lead/", "q={short}", expect_rows="{short_rows}"),
+    # Stock matches a two-letter word anywhere; fastadmin, past SEARCH_SCAN_ROWS, as a prefix (index-served).
+    Case("search: short term", "shop/lead/", "q={short}", expect_rows=None),
     Case("search: short term, no match", "shop/lead/", "q={short_none}", expect_rows=0),
     # A full-text case ("@field" search_fields) belongs here once an example admin declares one.
 ]

@@ -42,8 +42,9 @@ def render_rows(cl) -> list[ResultList]:
         return [ResultList(None, [SafeString("".join(_cells(columns, obj)))]) for obj in cl.result_list]
     pk_name = cl.model._meta.pk.name
     rows = []
+    no_errors: dict[tuple, str] = {}
     for obj, form in zip(cl.result_list, cl.formset.forms, strict=False):
-        cells = _form_cells(cl, columns, obj, form, pk_name)
+        cells = _form_cells(cl, columns, obj, form, pk_name, no_errors)
         rows.append(ResultList(form, cells if form.non_field_errors() else [SafeString("".join(cells))]))
     return rows
 
@@ -62,9 +63,12 @@ def _cell_or_missing(column: Column, obj) -> str:
         return column.missing(obj)
 
 
-def _form_cells(cl, columns: list[Column], obj, form, pk_name: str) -> list[str]:
+def _form_cells(cl, columns: list[Column], obj, form, pk_name: str, no_errors: dict[tuple, str]) -> list[str]:
     """A list_editable row: the form's fields (errors, then widget) in their columns, the visible
-    primary key field last; a row whose editable cell has a value-dependent class is stock's."""
+    primary key field last; a row whose editable cell has a value-dependent class is stock's.
+
+    An empty error list renders its template once per request (``no_errors``, keyed by what that
+    output depends on: class, renderer, template and CSS class), not once per cell."""
     fields = form.fields
     pk_hidden = form[pk_name].is_hidden
     cells = []
@@ -76,7 +80,18 @@ def _form_cells(cl, columns: list[Column], obj, form, pk_name: str) -> list[str]
             return [str(item) for item in items_for_result(cl, obj, form)]
         else:
             bound = form[key]
-            cells.append(f"{column.open_tag}{bound.errors}{bound}</td>")
+            cells.append(f"{column.open_tag}{_errors_html(bound.errors, no_errors)}{bound}</td>")
     if not pk_hidden:
         cells.append(f"<td>{conditional_escape(form[pk_name])}</td>")
     return cells
+
+
+def _errors_html(errors, no_errors: dict[tuple, str]) -> str:
+    if errors:
+        return str(errors)
+    key = (type(errors), id(getattr(errors, "renderer", None)), getattr(errors, "template_name", None),
+           getattr(errors, "error_class", None))
+    html = no_errors.get(key)
+    if html is None:
+        html = no_errors[key] = str(errors)
+    return html
