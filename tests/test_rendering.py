@@ -14,6 +14,7 @@ import decimal
 import re
 import uuid
 
+import django
 import pytest
 from django import forms
 from django.contrib.admin.templatetags.admin_list import result_list as stock_result_list
@@ -25,7 +26,7 @@ from django.utils import dateformat, formats, timezone, translation
 from django.utils.safestring import mark_safe
 from shop.models import Customer, Lead, Order
 
-from fastadmin.rendering import renders_template, result_list_context
+from fastadmin.rendering import SUPPORTED_DJANGO, renders_template, result_list_context
 from fastadmin.rendering.dates import datetime_formatter
 from fastadmin.rendering.widgets import InputRenderer
 from tests.renderapp.models import Specimen
@@ -51,6 +52,8 @@ def assert_same_table(response) -> str:
     assert response.status_code == 200, response.content[:500]
     cl = response.context["cl"]
     template = _results_template()
+    if django.VERSION[:2] not in SUPPORTED_DJANGO:
+        pytest.skip(f"the compiled rows reproduce Django {SUPPORTED_DJANGO}; this Django renders stock's rows")
     assert renders_template(template)
     # Rendered in the test's settings, as the view was (the same language, time zone and formats).
     stock = template.render(Context(stock_result_list(cl)))
@@ -72,8 +75,8 @@ def specimens(db):
                  day=datetime.date(2024, 2, 29), moment=AWARE, clock=datetime.time(23, 59, 1),
                  span=datetime.timedelta(days=2, seconds=5), data={"k": ["ü", 1]}, upload="docs/file name.pdf",
                  ip="10.0.0.1", parent=parent),
-        Specimen(name="   ", grade="", level=None, text="   ", count=None, ratio=None, amount=None, flag=False,
-                 maybe=None, day=None, moment=None, clock=None, data=None, ip=None, parent=None),
+        Specimen(name="   ", grade="", level=None, text="   ", count=None, ghost_id=987654, ratio=None, amount=None,
+                 flag=False, maybe=None, day=None, moment=None, clock=None, data=None, ip=None, parent=None),
         Specimen(name="<script>alert(1)</script>", grade="b", level=2, count=0, big=-12345, ratio=-0.5,
                  amount=decimal.Decimal("-0.001"), flag=True, maybe=False, url="javascript:alert(1)",
                  day=datetime.date(1999, 12, 31), moment=AWARE + datetime.timedelta(hours=5, minutes=1),
@@ -117,6 +120,9 @@ def test_specimen_every_field_type(admin_client, specimens, case, url):
     with override_settings(**SETTINGS_CASES[case]):
         table = assert_same_table(admin_client.get(url))
     assert 'class="field-moment nowrap"' in table
+    if "flag__exact" not in url:  # the row holding them is unflagged
+        assert '<td class="field-ghost">-</td>' in table  # a dangling reference: the empty value, no nowrap
+        assert '<td class="field-missing_link">-</td>' in table  # a property raising DoesNotExist
     assert "icon-yes.svg" in table
 
 
@@ -224,7 +230,8 @@ def test_input_renderer_matches_the_widget_templates(case):
                 attrs = {"id": "id_form-0-x", "aria-invalid": True}
                 expected = widget.render("form-0-x", value, attrs, renderer=inner)
                 assert widget.render("form-0-x", value, attrs, renderer=fast) == expected, (widget, value)
-    assert fast._compiled.get("django/forms/widgets/text.html") is True
+    if django.VERSION[:2] in SUPPORTED_DJANGO:  # another version's templates are rendered by themselves
+        assert fast._compiled.get("django/forms/widgets/text.html") is True
     assert not fast._is_stock_input("django/forms/widgets/select.html")  # rendered by its template
 
 

@@ -58,7 +58,6 @@ class Env:
     """What every column of one request shares: empty value, icons, link parts."""
 
     def __init__(self, cl) -> None:
-        self.cl = cl
         self.empty = cl.model_admin.get_empty_value_display()
         names = ((True, "yes"), (False, "no"), (None, "unknown"))
         self.icon_url = {v: static(f"admin/img/icon-{n}.svg") for v, n in names}
@@ -139,11 +138,11 @@ def _column(env: Env, cl, name: Any, index: int, link: bool, tag: str) -> Column
     if field is not None and not field.auto_created:
         nowrap = isinstance(field, (models.DateField, models.TimeField, models.ForeignKey))
         repr_ = _field_repr(env, field, link)
-        return _static(env, name, link, tag, f"{field_class} nowrap" if nowrap else field_class, repr_)
+        return _static(env, name, link, tag, f"{field_class} nowrap" if nowrap else field_class, repr_, field_class)
     if name == "action_checkbox":
         checkbox = _fast_checkbox(cl.model_admin)
         if checkbox is not None:
-            return _static(env, name, link, tag, "action-checkbox", checkbox)
+            return _static(env, name, link, tag, "action-checkbox", checkbox, field_class)
     repr_ = _value_repr(env, cl, name, field, field_class, link)
     return _dynamic(env, name, link, tag, field_class, repr_)
 
@@ -162,17 +161,20 @@ def _model_field(opts, name: Any):
     return field
 
 
-def _static(env: Env, key, link: bool, tag: str, classes: str, repr_: Callable[[Any], str]) -> Column:
-    """A column whose classes are fixed: the opening tag is one constant."""
+def _static(env: Env, key, link: bool, tag: str, classes: str, repr_: Callable[[Any], str],
+            field_class: str) -> Column:
+    """A column whose classes are fixed: the opening tag is one constant. A missing related object
+    leaves only ``field-<name>`` (stock adds the type's classes after a successful lookup)."""
     open_tag = f'<{tag} class="{classes}">'
+    missing_open = f'<{tag} class="{field_class}">'
     close = f"</{tag}>"
     empty = conditional_escape(env.empty)
     if not link:
-        return Column(key, False, lambda obj: f"{open_tag}{repr_(obj)}{close}", lambda obj: f"{open_tag}{empty}{close}",
-                      open_tag)
+        return Column(key, False, lambda obj: f"{open_tag}{repr_(obj)}{close}",
+                      lambda obj: f"{missing_open}{empty}{close}", open_tag)
     wrap = _link_wrapper(env)
     return Column(key, True, lambda obj: f"{open_tag}{wrap(obj, repr_(obj))}{close}",
-                  lambda obj: f"{open_tag}{wrap(obj, empty)}{close}", open_tag)
+                  lambda obj: f"{missing_open}{wrap(obj, empty)}{close}", open_tag)
 
 
 def _dynamic(env: Env, key, link: bool, tag: str, field_class: str, repr_: Callable[[Any], tuple[str, str]]) -> Column:

@@ -14,9 +14,10 @@ class SpecimenOptions:
         "name", "grade", "level", "text", "email", "url", "slug", "count", "big", "small", "ratio", "amount",
         "flag", "maybe", "day", "moment", "clock", "span", "uid", "data", "upload", "ip", "parent", "id",
         "shout", "has_parent", "is_big", "next_day", "__str__", "checked", "maybe_empty", "when", "price",
-        "html", "nothing", "blank", "numbers", "parent__name",
+        "html", "nothing", "blank", "numbers", "parent__name", "ghost", "missing_link",
     ]
     list_filter = ["flag", "grade", "parent"]
+    list_select_related = ["parent"]  # ghost is read per row: its dangling reference raises DoesNotExist
     search_fields = ["name"]
     list_per_page = 50
     ordering = ["id"]

@@ -32,6 +32,8 @@ class Specimen(models.Model):
     upload = models.FileField(blank=True)
     ip = models.GenericIPAddressField(null=True)
     parent = models.ForeignKey("self", null=True, on_delete=models.SET_NULL)
+    # A reference the database does not check: a dangling one raises DoesNotExist when read.
+    ghost = models.ForeignKey("self", null=True, db_constraint=False, on_delete=models.DO_NOTHING, related_name="+")
 
     def __str__(self) -> str:
         return f"{self.name} <#{self.pk}>"
@@ -44,6 +46,12 @@ class Specimen(models.Model):
     @admin.display(boolean=True)
     def has_parent(self) -> bool | None:
         return None if self.count is None else self.parent_id is not None
+
+    @property
+    def missing_link(self) -> int:
+        if self.count is None:
+            raise Specimen.DoesNotExist("no count")
+        return self.count
 
     @admin.display(boolean=True, description="big?")
     def is_big(self) -> bool:
