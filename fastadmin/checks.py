@@ -44,6 +44,10 @@ def check_settings(app_configs=None, **kwargs):
     if alias is not None and alias not in settings.DATABASES:
         messages.append(Error(f"FASTADMIN['READ_DATABASE'] names {alias!r}, which is not in DATABASES.",
                               hint=f"Use one of: {', '.join(settings.DATABASES)}.", id="fastadmin.E005"))
+    if not isinstance(user.get("COMPILED_RESULT_LIST", True), bool):
+        messages.append(Error("FASTADMIN['COMPILED_RESULT_LIST'] must be True or False.",
+                              hint="False renders the changelist rows with stock's result_list.",
+                              id="fastadmin.E007"))
     # By app name, not the literal string: AdminConfig subclasses (SimpleAdminConfig, a project's
     # own) install the admin under other dotted paths.
     if apps.is_installed("fastadmin") and not apps.is_installed("django.contrib.admin"):

@@ -177,7 +177,12 @@ def test_project_override_keeps_its_template(admin_client, specimens, tmp_path, 
 
 @override_settings(FASTADMIN={"COMPILED_RESULT_LIST": False})
 def test_setting_turns_it_off():
+    from fastadmin.checks import check_settings
+
     assert not renders_template(_results_template())
+    assert check_settings() == []
+    with override_settings(FASTADMIN={"COMPILED_RESULT_LIST": "yes"}):
+        assert [m.id for m in check_settings()] == ["fastadmin.E007"]
 
 
 def test_timezone_conversion_is_applied(admin_client, specimens):
