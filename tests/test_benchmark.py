@@ -55,3 +55,11 @@ def test_tuned_paginator_reads_reltuples_unfiltered_and_counts_filtered():
     assert "reltuples" in queries[0]["sql"] and "COUNT(" not in queries[0]["sql"].upper()
     shipped = Order.objects.filter(status="shipped")
     assert ReltuplesPaginator(shipped, 100).count == shipped.count()
+
+
+def test_a_failing_case_is_reported_and_the_others_measured():
+    wrong = benchmark.Case("wrong expectation", "shop/order/", expect_rows=7)
+    report = benchmark.run(benchmark.SMALL_ROWS, repeat=1, cases=[wrong, benchmark.CASES[0]], admins=["fast"],
+                           stream=io.StringIO())
+    assert [c["case"] for c in report["cases"]] == [benchmark.CASES[0].name]
+    assert len(report["failures"]) == 1 and "expected 7" in report["failures"][0]

@@ -187,18 +187,27 @@ def _request(client: Client, case: Case, url: str, ctx: Context) -> Sample:
 
 
 def measure(client: Client, cases: Sequence[Case], ctx: Context, repeat: int, log: Callable[[str], None],
-            admins: Sequence[str] = tuple(ADMINS)):
+            admins: Sequence[str] = tuple(ADMINS), failures: list[str] | None = None):
+    """Measure ``cases``; a case whose response fails its check is logged and added to ``failures``
+    (raised as :class:`BenchmarkError` when ``failures`` is None) and the run goes on."""
     results = []
     for case in cases:
         if ctx.rows < case.min_rows:
             continue
         urls = {a: case.url(ADMINS[a], ctx, fast=a == "fast") for a in admins}
-        for url in urls.values():
-            _request(client, case, url, ctx)  # warm-up (and correctness check) for each admin
         samples: dict[str, list[Sample]] = {a: [] for a in admins}
-        for _ in range(repeat):
-            for admin_key, url in urls.items():
-                samples[admin_key].append(_request(client, case, url, ctx))
+        try:
+            for url in urls.values():
+                _request(client, case, url, ctx)  # warm-up (and correctness check) for each admin
+            for _ in range(repeat):
+                for admin_key, url in urls.items():
+                    samples[admin_key].append(_request(client, case, url, ctx))
+        except BenchmarkError as exc:
+            if failures is None:
+                raise
+            failures.append(f"{ctx.rows:,} rows: {exc}")
+            log(f"  {case.name:<32} FAILED: {exc}")
+            continue
         m = Measurement(
             case.name,
             ctx.rows,
@@ -283,6 +292,7 @@ def run(
     ensure_demo_user(using=using)
     admin_user = get_user_model()._default_manager.db_manager(using).get(username=DEMO_USERNAME)
     measurements: list[Measurement] = []
+    failures: list[str] = []
 
     with override_settings(DEBUG=False, FASTADMIN=fastadmin_settings), timed_rendering():
         datasets: list[tuple[str | None, int]] = [(SMALL_SCHEMA, SMALL_ROWS), (None, rows)]
@@ -304,7 +314,7 @@ def run(
                 client = Client()
                 client.force_login(admin_user)
                 log(f"Measuring at {n:,} orders ({repeat} rounds + 1 warm-up per case and admin):")
-                measurements += measure(client, cases, ctx, repeat, log, admins)
+                measurements += measure(client, cases, ctx, repeat, log, admins, failures)
             if schema is not None and not keep_small:
                 drop_small_schema(using)
 
@@ -329,6 +339,7 @@ def run(
         "reference_rows": SMALL_ROWS,
         "repeat": repeat,
         "per_page": PER_PAGE,
+        "failures": failures,
         "fastadmin_settings": fastadmin or {},
         "template_loaders": _loaders(),
         "python": platform.python_version(),

@@ -54,3 +54,5 @@ class Command(BaseCommand):
         if json_path:
             bench_report.write_json(report, json_path)
             self.stdout.write(f"\nWrote {json_path}")
+        if report["failures"]:  # measured what could be measured; the run still fails
+            raise CommandError("benchmark check failed: " + "; ".join(report["failures"]))
