@@ -52,6 +52,10 @@ def check_settings(app_configs=None, **kwargs):
     if not isinstance(max_lag, (int, float)) or isinstance(max_lag, bool) or max_lag < 0:
         messages.append(Error(f"FASTADMIN['REPLICA_MAX_LAG_S'] must be a number of seconds >= 0, not {max_lag!r}.",
                               hint="FASTADMIN = {'REPLICA_MAX_LAG_S': 30}", id="fastadmin.E007"))
+    if not isinstance(user.get("COMPILED_RESULT_LIST", True), bool):
+        messages.append(Error("FASTADMIN['COMPILED_RESULT_LIST'] must be True or False.",
+                              hint="False renders the changelist rows with stock's result_list.",
+                              id="fastadmin.E008"))
     # By app name, not the literal string: AdminConfig subclasses (SimpleAdminConfig, a project's
     # own) install the admin under other dotted paths.
     if apps.is_installed("fastadmin") and not apps.is_installed("django.contrib.admin"):

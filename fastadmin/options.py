@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
+from django.forms.renderers import get_default_renderer
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -39,6 +40,7 @@ from .exceptions import BadParameter
 from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
+from .rendering.widgets import InputRenderer
 from .replica import ReplicaPolicy, current_route
 from .search_index.admin import SearchAdminMixin
 
@@ -77,6 +79,13 @@ class FastAdminMixin:
     def get_counter(self, request: HttpRequest) -> EstimatedCounter:
         cls = self.counter_class or import_string(fa_settings.COUNTER)
         return cls()
+
+    def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
+        """Stock's list_editable formset, rendered through :class:`~fastadmin.rendering.widgets.InputRenderer`
+        (input widgets formatted without a template render each; the same HTML)."""
+        if fa_settings.COMPILED_RESULT_LIST:
+            kwargs["renderer"] = InputRenderer(kwargs.get("renderer") or get_default_renderer())
+        return super().get_changelist_formset(request, **kwargs)
 
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which

@@ -27,8 +27,14 @@ def unsign(raw: str, salt: str) -> Any:
     return signing.loads(raw, key=fa_settings.SIGNING_KEY, salt=salt)
 
 
+#: Values JSON holds as they are (exact types: a subclass may be one of the types converted below).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def dump_value(value: Any) -> Any:
     """JSON-safe, lossless form of a model value (read back with ``field.to_python``)."""
+    if type(value) in _PLAIN:  # most values; every page token dumps each value of each shown row
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

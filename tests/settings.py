@@ -2,7 +2,7 @@
 
 from example_project.settings import *  # noqa: F403
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp", "tests.relapp"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp", "tests.relapp", "tests.renderapp"]  # noqa: F405
 ROOT_URLCONF = "tests.urls"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 FASTADMIN = {"STATEMENT_TIMEOUT_MS": 5_000}

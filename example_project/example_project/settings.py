@@ -51,6 +51,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "example_project.urls"
 WSGI_APPLICATION = "example_project.wsgi.application"
 
+# Django (4.1+) wraps these loaders in its cached loader whatever DEBUG says (and resets it on code
+# reload): the demo and the benchmark read each template file once per process. The benchmark's
+# report lists the loaders it ran with.
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -9,7 +9,8 @@ is then registered twice with the *same* options:
   ``(Options, admin.ModelAdmin)``.
 
 That is the whole migration story for a real project (swap the base class), and it makes
-``manage.py benchmark`` compare like with like.
+``manage.py benchmark`` compare like with like. A third registration, on ``/tuned-admin/``, is stock
+with the usual expert tuning (:mod:`shop.tuned`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from example_project.admin_sites import stock_site
+from example_project.admin_sites import stock_site, tuned_site
 
 import fastadmin
 
 from .models import AuditEvent, Customer, Lead, Order
+from .tuned import TunedModelAdmin
 
 # --------------------------------------------------------------------------- custom list filters
 
@@ -148,6 +150,7 @@ class OrderInlineOptions:
 class CustomerOptions:
     list_display = ["name", "email", "phone", "city", "country", "is_active", "created"]
     list_display_links = ["name", "email"]
+    list_editable = ["city", "is_active"]
     list_filter = ["country", "is_active", JoinedFilter]
     search_fields = ["name", "email", "phone"]
     readonly_fields = ["created"]
@@ -250,4 +253,22 @@ class StockOrderAdmin(OrderOptions, admin.ModelAdmin):
 
 @admin.register(AuditEvent, site=stock_site)
 class StockAuditEventAdmin(AuditEventOptions, admin.ModelAdmin):
+    pass
+
+
+# --------------------------------------------------------------------------- tuned stock (/tuned-admin/)
+
+
+@admin.register(Customer, site=tuned_site)
+class TunedCustomerAdmin(CustomerOptions, TunedModelAdmin):
+    inlines = [StockOrderInline]
+
+
+@admin.register(Lead, site=tuned_site)
+class TunedLeadAdmin(LeadOptions, TunedModelAdmin):
+    pass
+
+
+@admin.register(Order, site=tuned_site)
+class TunedOrderAdmin(OrderOptions, TunedModelAdmin):
     pass

@@ -1,4 +1,4 @@
-"""Stock Django admin vs fastadmin on the same data, the same ``ModelAdmin`` options, the same requests.
+"""Stock Django admin, a tuned stock admin and fastadmin on the same data, options and requests.
 
 The cases are *data*: a list of :class:`Case`. To add one (a search, a save, another model), append
 a ``Case`` to :data:`CASES` — or pass your own list to :func:`run` — nothing else changes. A case
@@ -7,33 +7,32 @@ names the admin-relative path and the query string (``str.format`` placeholders 
 page is ``?p=`` for stock, ``?seek=`` for fastadmin), a method and form data, and what a correct
 response looks like (status, number of result rows, text it must contain).
 
-Each case is measured twice over:
+Three admins answer every case (:data:`ADMINS`): stock (``/stock-admin/``), stock tuned as experts
+do (``/tuned-admin/``, :mod:`shop.tuned`: no full count, ``reltuples`` paginator; it gets stock's
+query) and fastadmin (``/admin/``). Each is measured on
 
-* on a small reference dataset (``SMALL_ROWS`` = 1,000 orders), seeded into its own PostgreSQL
+* a small reference dataset (``SMALL_ROWS`` = 1,000 orders), seeded into its own PostgreSQL
   schema (:data:`SMALL_SCHEMA`, re-created on every run in well under a second) and selected by
   ``search_path`` — so the big dataset in the default schema is left alone and a re-run with the
   same ``--rows`` does not reseed;
-* on the big dataset (``rows`` orders), seeded only if the tables do not already hold that many.
+* the big dataset (``rows`` orders), seeded only if the tables do not already hold that many.
 
 For every case and dataset: one warm-up request per admin, then ``repeat`` timed rounds, each
-round timing stock then fastadmin back to back; the median is reported. Requests go through
-``django.test.Client`` (full middleware, view and template rendering; no network), logged in as
-a superuser, with ``DEBUG=False`` so no query log is kept.
+round timing the admins back to back; medians are reported for wall ms, CPU ms, SQL ms and query
+count, and render ms (:mod:`shop.bench_timing`). Requests go through ``django.test.Client`` (full
+middleware, view and template rendering; no network), logged in as a superuser, with
+``DEBUG=False`` (so no query log is kept and templates come from Django's cached loader).
 """
 
 from __future__ import annotations
 
-import json
 import platform
 import re
-import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, TextIO
-from urllib.parse import quote
 
 import django
 from django.contrib.auth import get_user_model
@@ -43,13 +42,15 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from . import seeding
-from .admin import OrderOptions
+from .bench_context import PER_PAGE, build_context
+from .bench_report import format_line
+from .bench_timing import Sample, medians, probe, timed_rendering
 from .management.commands.demo_user import USERNAME as DEMO_USERNAME
 from .management.commands.demo_user import ensure_demo_user
 from .models import Customer, Lead, Order
 
-FAST_ROOT = "/admin/"
-STOCK_ROOT = "/stock-admin/"
+#: Admin key -> URL root. Stock and tuned get a case's ``query``; fastadmin its ``fast_query``.
+ADMINS = {"stock": "/stock-admin/", "tuned": "/tuned-admin/", "fast": "/admin/"}
 SMALL_ROWS = 1_000
 SMALL_SCHEMA = "fastadmin_bench_small"
 ROW_MARKER = re.compile(rb'name="_selected_action"')
@@ -95,13 +96,6 @@ class Context:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def order_column(name: str, options=OrderOptions) -> int:
-    """The stock ``?o=`` index of ``list_display`` column ``name`` (index 0 is the action checkbox)."""
-    return 1 + list(options.list_display).index(name) if options.actions is not None else 0
-
-
-PER_PAGE = OrderOptions.list_per_page
-
 CASES: list[Case] = [
     Case("first page", "shop/order/", expect_rows=PER_PAGE),
     Case("filtered: status=shipped", "shop/order/", "status__exact=shipped", expect_rows=PER_PAGE),
@@ -113,6 +107,10 @@ CASES: list[Case] = [
         fast_query="seek={deep_seek}",  # fastadmin: jump to the placed_at value found at rows/2
         expect_rows=PER_PAGE,
     ),
+    Case("date drill-down: one month", "shop/order/", "placed_at__year={dh_year}&placed_at__month={dh_month}",
+         expect_rows="{dh_rows}"),
+    Case("filtered: one customer (FK)", "shop/order/", "customer__id__exact={fk_customer}", expect_rows="{fk_rows}"),
+    Case("list_editable page (customers)", "shop/customer/", expect_rows="{customer_rows}"),
     # Search (issue #3) on leads: as many rows as orders, search_fields = ["name", "email", "phone"].
     # fastadmin needs the index plan applied (``manage.py fastadmin_indexes --apply``).
     Case("lead list: first page", "shop/lead/", expect_rows=PER_PAGE),
@@ -132,97 +130,44 @@ CASES: list[Case] = [
         fast_query="q=id:{rare_pk}",
         expect_rows=None,  # stock lists leads whose phone contains the digits, not that lead
     ),
+    # Orders search number, customer__name, customer__email: a common surname through the join.
+    Case("search: related field (orders)", "shop/order/", "q={common}", expect_rows="{related_rows}"),
+    # Stock matches a two-letter word anywhere; fastadmin, past SEARCH_SCAN_ROWS, as a prefix (index-served).
+    Case("search: short term", "shop/lead/", "q={short}", expect_rows=None),
+    Case("search: short term, no match", "shop/lead/", "q={short_none}", expect_rows=0),
+    # A full-text case ("@field" search_fields) belongs here once an example admin declares one.
 ]
-
-
-def build_context(rows: int, using: str = "default") -> Context:
-    """Placeholders for :data:`CASES`: sort-column indexes and the position half-way down the table."""
-    half = rows // 2
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT placed_at FROM {Order._meta.db_table} "
-            "ORDER BY placed_at DESC, id DESC OFFSET %s LIMIT 1",
-            [half],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise RuntimeError(f"{Order._meta.db_table} holds fewer than {half + 1} rows")
-    return Context(
-        rows=rows,
-        values={
-            **search_values(using),
-            "rows": rows,
-            "o_total": order_column("total_display"),
-            "o_number": order_column("number"),
-            "deep_page": half // PER_PAGE + 1,  # stock pages are 1-based
-            "deep_seek": quote(row[0].isoformat(), safe=""),
-        },
-    )
-
-
-COMMON = "smith"  # a last name of the seed: about 1 lead in 60 matches
-
-
-def search_values(using: str = "default") -> dict[str, Any]:
-    """A lead half-way down the table: its phone digits (rare term), e-mail (namespaced) and pk, and
-    how many rows each search must show (counted once here, with plain SQL)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT id, email, right(phone, 8) FROM shop_lead WHERE phone <> '' AND id >= "
-            "(SELECT (min(id) + max(id)) / 2 FROM shop_lead) ORDER BY id LIMIT 1"
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise RuntimeError("shop_lead holds no lead with a phone number")
-        pk, email, digits = row
-        cursor.execute(
-            "SELECT count(*) FILTER (WHERE phone LIKE %s), count(*) FILTER (WHERE email LIKE %s),"
-            " count(*) FILTER (WHERE upper(name) LIKE %s OR upper(email) LIKE %s) FROM shop_lead",
-            [f"%{digits}%", f"%{email}%", f"%{COMMON.upper()}%", f"%{COMMON.upper()}%"],
-        )
-        phone_rows, email_rows, common_rows = cursor.fetchone()
-    return {
-        "common": COMMON,
-        "common_rows": min(common_rows, PER_PAGE),
-        "rare_pk": pk,
-        "rare_email": email,
-        "rare_email_q": quote(email, safe=""),
-        "rare_email_rows": min(email_rows, PER_PAGE),
-        "rare_phone": digits,
-        "rare_phone_rows": min(phone_rows, PER_PAGE),
-    }
 
 
 @dataclass
 class Measurement:
+    """One case on one dataset: per admin, the medians (:func:`shop.bench_timing.medians`) and URL."""
+
     case: str
     rows: int
-    stock_ms: float
-    fast_ms: float
-    stock_samples: list[float]
-    fast_samples: list[float]
-    stock_url: str
-    fast_url: str
+    admins: dict[str, dict[str, float]]
+    urls: dict[str, str]
+    wall_samples: dict[str, list[float]]
 
-    @property
-    def speedup(self) -> float:
-        return self.stock_ms / self.fast_ms if self.fast_ms else float("inf")
+    def ratio(self, admin: str, metric: str = "wall_ms") -> float:
+        """How many times slower ``admin`` is than fastadmin on ``metric``."""
+        fast = self.admins["fast"][metric]
+        return self.admins[admin][metric] / fast if fast else float("inf")
 
 
 class BenchmarkError(AssertionError):
     pass
 
 
-def _request(client: Client, case: Case, url: str, ctx: Context):
-    started = time.perf_counter()
-    if case.method == "GET":
-        response = client.get(url)
-    elif case.method == "POST":
-        response = client.post(url, case.payload(ctx) or {})
-    else:
-        response = client.generic(case.method, url)
-    elapsed = (time.perf_counter() - started) * 1000
-    body = response.content  # TemplateResponse is rendered by the handler: included above
+def _request(client: Client, case: Case, url: str, ctx: Context) -> Sample:
+    with probe() as current:
+        if case.method == "GET":
+            response = client.get(url)
+        elif case.method == "POST":
+            response = client.post(url, case.payload(ctx) or {})
+        else:
+            response = client.generic(case.method, url)
+        body = response.content  # TemplateResponse is rendered by the handler: included above
     if response.status_code != case.expect_status:
         raise BenchmarkError(
             f"{case.name}: {url} answered HTTP {response.status_code}, not {case.expect_status}"
@@ -238,33 +183,39 @@ def _request(client: Client, case: Case, url: str, ctx: Context):
         text = text.format(**ctx.values)
         if text.encode() not in body:
             raise BenchmarkError(f"{case.name}: {url} does not contain {text!r}")
-    return elapsed
+    return current.sample
 
 
-def measure(client: Client, cases: Sequence[Case], ctx: Context, repeat: int, log: Callable[[str], None]):
+def measure(client: Client, cases: Sequence[Case], ctx: Context, repeat: int, log: Callable[[str], None],
+            admins: Sequence[str] = tuple(ADMINS), failures: list[str] | None = None):
+    """Measure ``cases``; a case whose response fails its check is logged and added to ``failures``
+    (raised as :class:`BenchmarkError` when ``failures`` is None) and the run goes on."""
     results = []
     for case in cases:
         if ctx.rows < case.min_rows:
             continue
-        stock_url, fast_url = case.url(STOCK_ROOT, ctx, fast=False), case.url(FAST_ROOT, ctx, fast=True)
-        _request(client, case, stock_url, ctx)  # warm-up (and correctness check) for both
-        _request(client, case, fast_url, ctx)
-        stock, fast = [], []
-        for _ in range(repeat):
-            stock.append(_request(client, case, stock_url, ctx))
-            fast.append(_request(client, case, fast_url, ctx))
+        urls = {a: case.url(ADMINS[a], ctx, fast=a == "fast") for a in admins}
+        samples: dict[str, list[Sample]] = {a: [] for a in admins}
+        try:
+            for url in urls.values():
+                _request(client, case, url, ctx)  # warm-up (and correctness check) for each admin
+            for _ in range(repeat):
+                for admin_key, url in urls.items():
+                    samples[admin_key].append(_request(client, case, url, ctx))
+        except BenchmarkError as exc:
+            if failures is None:
+                raise
+            failures.append(f"{ctx.rows:,} rows: {exc}")
+            log(f"  {case.name:<32} FAILED: {exc}")
+            continue
         m = Measurement(
             case.name,
             ctx.rows,
-            statistics.median(stock),
-            statistics.median(fast),
-            [round(x, 2) for x in stock],
-            [round(x, 2) for x in fast],
-            stock_url,
-            fast_url,
+            {a: medians(s) for a, s in samples.items()},
+            urls,
+            {a: [round(x.wall_ms, 2) for x in s] for a, s in samples.items()},
         )
-        log(f"  {case.name:<28} stock {m.stock_ms:9.1f} ms   fastadmin {m.fast_ms:8.1f} ms   "
-            f"x{m.speedup:.1f}")
+        log("  " + format_line(m))
         results.append(m)
     return results
 
@@ -322,8 +273,16 @@ def run(
     using: str = "default",
     stream: TextIO | None = None,
     keep_small: bool = False,
+    admins: Sequence[str] = tuple(ADMINS),
+    fastadmin: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Seed as needed, measure every case on the 1k reference and on ``rows``, return the report."""
+    """Seed as needed, measure every case on the 1k reference and on ``rows``, return the report.
+
+    ``fastadmin`` overrides keys of ``settings.FASTADMIN`` for the run (e.g. ``COMPILED_RESULT_LIST``
+    False measures the stock row rendering inside fastadmin)."""
+    from django.conf import settings
+
+    fastadmin_settings = {**getattr(settings, "FASTADMIN", {}), **(fastadmin or {})}
     stream = stream if stream is not None else sys.stderr
 
     def log(message: str) -> None:
@@ -333,8 +292,9 @@ def run(
     ensure_demo_user(using=using)
     admin_user = get_user_model()._default_manager.db_manager(using).get(username=DEMO_USERNAME)
     measurements: list[Measurement] = []
+    failures: list[str] = []
 
-    with override_settings(DEBUG=False):
+    with override_settings(DEBUG=False, FASTADMIN=fastadmin_settings), timed_rendering():
         datasets: list[tuple[str | None, int]] = [(SMALL_SCHEMA, SMALL_ROWS), (None, rows)]
         if rows == SMALL_ROWS:
             datasets = [(None, rows)]
@@ -350,11 +310,11 @@ def run(
                     log(f"Dataset: {n:,} orders already seeded")
                 for alias in caches:  # nothing cached for one dataset may leak into the other
                     caches[alias].clear()
-                ctx = build_context(n, using)
+                ctx = Context(n, build_context(n, using))
                 client = Client()
                 client.force_login(admin_user)
                 log(f"Measuring at {n:,} orders ({repeat} rounds + 1 warm-up per case and admin):")
-                measurements += measure(client, cases, ctx, repeat, log)
+                measurements += measure(client, cases, ctx, repeat, log, admins, failures)
             if schema is not None and not keep_small:
                 drop_small_schema(using)
 
@@ -362,11 +322,12 @@ def run(
     report_cases = []
     for m in measurements:
         entry = asdict(m)
-        entry["speedup"] = round(m.speedup, 2)
         ref = small.get(m.case)
-        entry["fast_vs_1k"] = round(m.fast_ms / ref.fast_ms, 2) if ref and ref.fast_ms else None
-        entry["stock_vs_1k"] = round(m.stock_ms / ref.stock_ms, 2) if ref and ref.stock_ms else None
-        entry["stock_ms"], entry["fast_ms"] = round(m.stock_ms, 2), round(m.fast_ms, 2)
+        entry["vs_fast"] = {a: round(m.ratio(a), 2) for a in m.admins if a != "fast"}
+        entry["vs_1k"] = {
+            a: round(med["wall_ms"] / ref.admins[a]["wall_ms"], 2) if ref and ref.admins[a]["wall_ms"] else None
+            for a, med in m.admins.items()
+        }
         report_cases.append(entry)
 
     with connections[using].cursor() as cursor:
@@ -378,6 +339,9 @@ def run(
         "reference_rows": SMALL_ROWS,
         "repeat": repeat,
         "per_page": PER_PAGE,
+        "failures": failures,
+        "fastadmin_settings": fastadmin or {},
+        "template_loaders": _loaders(),
         "python": platform.python_version(),
         "django": django.get_version(),
         "postgresql": server_version,
@@ -386,33 +350,9 @@ def run(
     }
 
 
-def format_table(report: dict[str, Any]) -> str:
-    """The report as a plain-text table."""
-    header = ["case", "rows", "stock ms", "fastadmin ms", "speed-up", "fastadmin vs 1k"]
-    lines = []
-    for entry in report["cases"]:
-        lines.append(
-            [
-                entry["case"],
-                f"{entry['rows']:,}",
-                f"{entry['stock_ms']:.1f}",
-                f"{entry['fast_ms']:.1f}",
-                f"x{entry['speedup']:.1f}",
-                "-" if entry["fast_vs_1k"] is None else f"x{entry['fast_vs_1k']:.2f}",
-            ]
-        )
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+def _loaders() -> list[str]:
+    """The template loaders the run used (DEBUG=False: Django wraps them in the cached loader)."""
+    from django.template import engines
 
-    def fmt(row):
-        return " | ".join(
-            str(cell).ljust(widths[i]) if i == 0 else str(cell).rjust(widths[i]) for i, cell in enumerate(row)
-        )
-
-    sep = "-+-".join("-" * w for w in widths)
-    return "\n".join([fmt(header), sep, *(fmt(row) for row in lines)])
-
-
-def write_json(report: dict[str, Any], path: str) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(report, handle, indent=2)
-        handle.write("\n")
+    loaders = engines["django"].engine.template_loaders
+    return [f"{type(loader).__module__}.{type(loader).__name__}" for loader in loaders]

@@ -20,7 +20,7 @@ from django.db import models
 from ..conf import fa_settings
 from ..fields import version_field
 from ..tokens import dump_value, load_value, sign, unsign_fresh
-from .values import BadEditToken, editable_fields, row_digest, snapshot
+from .values import BadEditToken, editable_fields, row_digest, row_digester, snapshot
 
 TOKEN = "_fa_token"
 PAGE_TOKEN = "_fa_page_token"
@@ -130,11 +130,14 @@ class PageToken:
         for row in rows:
             if hashed is None:
                 deferred = row.get_deferred_fields()
-                hashed = [f.name for f in model._meta.concrete_fields if f.attname not in deferred]
-            values = {f.name: getattr(row, f.attname) for f in model._meta.concrete_fields if f.name in hashed}
+                shown = [f for f in model._meta.concrete_fields if f.attname not in deferred]
+                hashed = [f.name for f in shown]
+                columns = [(f.name, f.attname) for f in shown]
+                digest = row_digester(hashed, salt)
+            values = {name: getattr(row, attname) for name, attname in columns}
             out[str(row.pk)] = [
                 getattr(row, vf.attname) if vf else None,
-                row_digest(values, hashed, salt),
+                digest(values),
                 dump(snapshot(row, editable_map)),
             ]
         return cls(str(user), out, hashed or [])

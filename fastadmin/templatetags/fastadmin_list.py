@@ -22,32 +22,34 @@ from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from fastadmin.rendering import renders_template, result_list_context
+
 register = template.Library()
 
 
-def _inclusion(name: str, func, template_name, takes_context: bool = False, extends: str | None = None):
+def _inclusion(
+    name: str, func, template_name, takes_context: bool | str = False, extends: str | None = None
+):
     """An inclusion tag whose template can be overridden per model and per app, like the admin's own
     (``admin/<app>/<model>/<name>``, ``admin/<app>/<name>``, ``admin/<name>``), built on public
     template API only (the admin's ``InclusionAdminNode`` changed signature in Django 6).
 
-    ``template_name`` may be a callable of the tag's arguments. ``extends`` names a stock template,
-    looked up the same way and passed as ``stock_template`` for ``{% extends stock_template %}``, so
-    fastadmin overrides one block of this Django version's markup (and of a project's override)."""
+    ``template_name`` may be a callable of the tag's arguments. ``takes_context="template"`` passes
+    ``func`` the selected template instead of the context (to adapt to a project's override).
+    ``extends`` names a stock template, looked up the same way and passed as ``stock_template`` for
+    ``{% extends stock_template %}``, so fastadmin overrides one block of this Django version's markup
+    (and of a project's override)."""
 
     @register.simple_tag(name=name, takes_context=True)
     def tag(context, *args):
-        opts = context["opts"]
-        engine = context.template.engine
-
         def lookup(file: str):
-            return engine.select_template([
-                f"admin/{opts.app_label}/{opts.model_name}/{file}",
-                f"admin/{opts.app_label}/{file}",
-                f"admin/{file}",
-            ])
+            return admin_template(context, file)
 
         template = lookup(template_name(*args) if callable(template_name) else template_name)
-        data = func(context, *args) if takes_context else func(*args)
+        if takes_context == "template":
+            data = func(template, *args)
+        else:
+            data = func(context, *args) if takes_context else func(*args)
         new_context = context.new(data.flatten() if hasattr(data, "flatten") else data)
         if extends is not None:
             new_context["stock_template"] = lookup(extends)
@@ -56,6 +58,16 @@ def _inclusion(name: str, func, template_name, takes_context: bool = False, exte
         return template.render(new_context)
 
     return tag
+
+
+def admin_template(context, file: str):
+    """``file`` as the admin looks it up: per model, per app, then ``admin/<file>``."""
+    opts = context["opts"]
+    return context.template.engine.select_template([
+        f"admin/{opts.app_label}/{opts.model_name}/{file}",
+        f"admin/{opts.app_label}/{file}",
+        f"admin/{file}",
+    ])
 
 
 def pagination(cl):
@@ -145,8 +157,10 @@ def _date_range(queryset, name: str, is_datetime: bool):
     return first, last
 
 
-def result_list(cl):
-    return stock_result_list(cl)
+def result_list(template, cl):
+    """The compiled renderer's rows (:mod:`fastadmin.rendering`) in Django's own template; a project's
+    ``change_list_results.html`` gets stock's context, item by item, as it expects."""
+    return result_list_context(cl) if renders_template(template) else stock_result_list(cl)
 
 
 @register.simple_tag
@@ -161,4 +175,4 @@ _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
 _inclusion("fastadmin_search_form", search_form, search_form_template)
 _inclusion("fastadmin_actions", actions, "fastadmin/actions.html", takes_context=True, extends="actions.html")
 _inclusion("fastadmin_date_hierarchy", date_hierarchy, "date_hierarchy.html")
-_inclusion("fastadmin_result_list", result_list, "change_list_results.html")
+_inclusion("fastadmin_result_list", result_list, "change_list_results.html", takes_context="template")

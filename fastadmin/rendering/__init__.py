@@ -1,0 +1,31 @@
+"""Compiled result-list rendering (the changelist's table body); see :mod:`.columns` and :mod:`.rows`.
+
+:func:`renders_template` says whether a ``change_list_results.html`` is one this renderer reproduces
+(Django's own, on a Django version whose ``items_for_result`` :mod:`.columns` mirrors); a project's
+override, or another Django version, keeps stock rendering.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django
+import django.contrib.admin
+
+from fastadmin.conf import fa_settings
+
+from .rows import result_list_context
+
+__all__ = ["renders_template", "result_list_context"]
+
+#: Django versions whose ``items_for_result`` the compiled columns reproduce (tests/test_rendering.py).
+SUPPORTED_DJANGO = {(5, 2)}
+_STOCK_TEMPLATES = str(Path(django.contrib.admin.__file__).parent / "templates") + "/"
+
+
+def renders_template(template) -> bool:
+    """True when ``template`` is Django's own ``change_list_results.html`` and the renderer is on."""
+    if not fa_settings.COMPILED_RESULT_LIST or django.VERSION[:2] not in SUPPORTED_DJANGO:
+        return False
+    origin = getattr(template, "origin", None)
+    return bool(origin and origin.name and str(origin.name).startswith(_STOCK_TEMPLATES))
