@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "EXACT_COUNT_THRESHOLD": 10_000,
     # Milliseconds one admin read (changelist, counts, filters) may take before PostgreSQL cancels it.
     "STATEMENT_TIMEOUT_MS": 5_000,
+    # Milliseconds the changelist's capped count (at most EXACT_COUNT_THRESHOLD + 1 rows, run when the
+    # estimate is under the threshold) may take; past it the estimate is shown.
+    "COUNT_TIMEOUT_MS": 250,
     # Milliseconds the "count exactly" link may spend counting before it answers "more than N".
     "EXACT_COUNT_TIMEOUT_MS": 5_000,
     # Database alias serving changelist reads and counts (a read replica); None means the model's own.
