@@ -35,8 +35,8 @@ from fastadmin.exceptions import BadParameter
 from fastadmin.guards import is_postgresql, stage
 
 from . import fields as search_fields_module
+from .catalog import has_trigram_extension
 from .fields import LOOKUP, SearchField, forward_relation
-from .plan import has_trigram_extension
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 from .sql import COMMON_SHARE, INVALID, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
 

@@ -14,8 +14,9 @@ from django.db import DatabaseError, connections
 from fastadmin.conf import DEFAULTS
 
 from .backends import BaseSearchBackend
+from .catalog import has_trigram_extension, status
 from .fields import resolve
-from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
+from .plan import Plan, build_plan, fastadmin_model_admins
 from .query import FULLTEXT
 from .sidecar import resolve_backend
 

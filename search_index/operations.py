@@ -16,7 +16,8 @@ from django.db import DatabaseError, connections, migrations
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
-from .plan import IndexNeed, Status
+from .catalog import Status
+from .plan import IndexNeed
 
 
 class PlanError(Exception):
