@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     # A search first collects up to this many matching primary keys (unordered, index-served); if
     # that is all of them the page filters on those keys. 0 turns the probe off. See backends._narrow.
     "SEARCH_PROBE_LIMIT": 1_000,
+    # A search term through a foreign key (``customer__name``) first reads up to this many matching
+    # related keys and filters on ``customer_id = ANY(those)``; more (a common term) use a hashed
+    # ``IN (subquery)``. 0 keeps the subquery always. See search_index/relations.py.
+    "SEARCH_RELATED_LIMIT": 10_000,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
     # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin: True (a POST

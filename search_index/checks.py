@@ -37,9 +37,10 @@ def check_search(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {}) or {}
     messages = _backend_errors(user.get("SEARCH_BACKEND", DEFAULTS["SEARCH_BACKEND"]),
                                "FASTADMIN['SEARCH_BACKEND']")
-    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS"):
+    zero_ok = ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS", "SEARCH_RELATED_LIMIT")
+    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", *zero_ok):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
-        minimum = 0 if key in ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS") else 1
+        minimum = 0 if key in zero_ok else 1
         if value is None and key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS"):
             continue  # no limit
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:

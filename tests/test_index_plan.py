@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from fastadmin.search_index import operations
 from fastadmin.search_index.catalog import existing_indexes, status
 from fastadmin.search_index.checks import check_index_plan
@@ -130,20 +130,24 @@ def test_check_fires_per_missing_index_and_stops_after_apply(clean_indexes):
     assert "MISSING" not in again.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_search_query_uses_the_index_apply_built(admin_client, clean_indexes):
+def planned_haystack(needle: str) -> None:
+    """The index plan applied, 20,000 items (enough for PostgreSQL to prefer an index on its own)
+    and one named ``needle``, analyzed."""
+    from tests.conftest import analyze
+
     call_command("fastadmin_indexes", "--apply", stdout=StringIO())
-    with connection.cursor() as cursor:  # enough rows for PostgreSQL to prefer an index on its own
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO testapp_item (name, kind, price, active)"
             " SELECT 'item ' || i, 'a', 0, true FROM generate_series(1, 20000) i"
         )
-    Item.objects.create(name="needle in a haystack", kind="b")
-    from django.test.utils import CaptureQueriesContext
-
-    from tests.conftest import analyze
-
+    Item.objects.create(name=needle, kind="b")
     analyze(Item)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_query_uses_the_index_apply_built(admin_client, clean_indexes):
+    planned_haystack("needle in a haystack")
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get("/admin/testapp/item/", {"q": "needle"})
     assert response.status_code == 200
@@ -261,19 +265,8 @@ def _explain(sql: str) -> str:
 def test_a_short_prefix_is_served_by_the_planned_pattern_index(admin_client, clean_indexes):
     """A word too short for trigrams is matched as a prefix (``UPPER(col) LIKE UPPER('zq%')``); the
     planned ``text_pattern_ops`` btree answers it with a range scan, so no match costs no table walk."""
-    call_command("fastadmin_indexes", "--apply", stdout=StringIO())
+    planned_haystack("needle")
     assert "fa_testapp_item_name_prefix" in fastadmin_index_names()
-    with connection.cursor() as cursor:  # enough rows for PostgreSQL to prefer an index on its own
-        cursor.execute(
-            "INSERT INTO testapp_item (name, kind, price, active)"
-            " SELECT 'item ' || i, 'a', 0, true FROM generate_series(1, 20000) i"
-        )
-    from django.test.utils import CaptureQueriesContext
-
-    from tests.conftest import analyze
-
-    Item.objects.create(name="needle", kind="b")
-    analyze(Item)
     for term, found in (("zq", 0), ("ne", 1)):
         with CaptureQueriesContext(connection) as captured:
             response = admin_client.get("/admin/testapp/item/", {"q": term})
