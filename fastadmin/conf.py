@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # related keys and filters on ``customer_id = ANY(those)``; more (a common term) use a hashed
     # ``IN (subquery)``. 0 keeps the subquery always. See search_index/relations.py.
     "SEARCH_RELATED_LIMIT": 10_000,
+    # Text search configuration of '@' search fields, in the query and the index the plan builds
+    # (e.g. "simple"); None: the database's default_text_search_config, which stock's '@' uses.
+    "SEARCH_FULLTEXT_CONFIG": None,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
     # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin: True (a POST

@@ -35,6 +35,7 @@ from fastadmin.exceptions import BadParameter
 from fastadmin.guards import is_postgresql, stage
 
 from . import fields as search_fields_module
+from . import fulltext
 from .catalog import has_trigram_extension
 from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
@@ -122,7 +123,7 @@ class TrigramSearchBackend(BaseSearchBackend):
     ``^`` prefix   ``UPPER(col::text) LIKE UPPER('t%')``       the same trigram index
     ``=`` text     ``UPPER(col::text) = UPPER('t')``           btree ``(UPPER(col::text))``
     ``=`` other    ``col = 123`` (typed, no cast)              btree on ``col`` (pk, unique, FK)
-    ``@``          Django's ``search`` lookup                  (full text; not planned)
+    ``@``          ``to_tsvector(cfg, col) @@ plainto_tsquery``  GIN on the same expression (:mod:`.fulltext`)
     =============  ==========================================  =====================================
 
     ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
@@ -314,7 +315,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         if mode == STARTSWITH:
             return Q(**{f"{path}__istartswith": value})
         if mode == FULLTEXT:
-            return Q(**{f"{path}__search": value})
+            return fulltext.condition(path, value, self.using or "default")
         return Q(**{f"{path}__icontains": value})
 
     def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q, indexed: bool) -> Q:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connections
 
+from .fulltext import FULLTEXT_GIN
 from .plan import PATTERN, PATTERN_OPCLASSES, TRIGRAM, TRIGRAM_OPCLASSES, IndexNeed, Key, Plan, normalise
 
 
@@ -57,6 +58,8 @@ def serves(index: ExistingIndex, need: IndexNeed) -> bool:
     """Whether a valid ``index`` answers the queries ``need`` stands for (validity checked apart)."""
     if index.partial:
         return False
+    if need.kind == FULLTEXT_GIN:
+        return index.method == "gin" and any(k.expression == need.keys[0].expression for k in index.keys)
     if need.kind == TRIGRAM:
         if index.method not in ("gin", "gist"):
             return False

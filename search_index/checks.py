@@ -46,6 +46,10 @@ def check_search(app_configs=None, **kwargs):
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
                                   id="fastadmin.E104"))
+    fulltext_config = user.get("SEARCH_FULLTEXT_CONFIG") if isinstance(user, dict) else None
+    if fulltext_config is not None and not (isinstance(fulltext_config, str) and fulltext_config.strip()):
+        messages.append(Error(f"FASTADMIN['SEARCH_FULLTEXT_CONFIG'] must be a text search configuration name "
+                              f"(e.g. 'simple') or None, not {fulltext_config!r}.", id="fastadmin.E105"))
     has_postgres_app = "django.contrib.postgres" in settings.INSTALLED_APPS
     for model_admin in fastadmin_model_admins():
         name = type(model_admin).__name__

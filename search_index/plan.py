@@ -5,7 +5,8 @@ For each fastadmin ModelAdmin:
 * each ``search_fields`` entry needs an index on the exact expression the trigram backend emits —
   a trigram GIN on ``UPPER(col::text)`` for contains and ``^`` fields plus a ``text_pattern_ops``
   btree on the same expression for prefixes (``LIKE 'AL%'``: a word too short for trigrams, or a
-  prefix that matches nothing, is a range scan of a few index pages), a btree on
+  prefix that matches nothing, is a range scan of a few index pages), a GIN on
+  ``to_tsvector('<config>'::regconfig, COALESCE(col, ''))`` for ``@`` fields (:mod:`.fulltext`), a btree on
   ``UPPER(col::text)`` for ``=`` text fields, a btree on the column for ``=`` on other types;
 * the default ordering and each sortable ``list_display`` column need a btree on
   ``(column, ..., pk)`` in the directions of the keyset paginator's ``ORDER BY`` (a backward scan
@@ -68,6 +69,7 @@ class IndexNeed:
     keys: tuple[Key, ...]
     index: models.Index  # what to create (named, so re-runs and migrations agree)
     reasons: list[tuple[Any, str]] = field(default_factory=list)  # (model_admin, "search field 'name'")
+    label: str | None = None  # how describe() shows the keys, when their normalised form reads badly
 
     @property
     def table(self) -> str:
@@ -78,7 +80,7 @@ class IndexNeed:
         return (self.table, self.kind, self.keys)
 
     def describe(self) -> str:
-        cols = ", ".join(k.expression + (" DESC" if k.descending else "") for k in self.keys)
+        cols = self.label or ", ".join(k.expression + (" DESC" if k.descending else "") for k in self.keys)
         return f"{self.kind} ({cols}) on {self.table}"
 
     def sql(self, using: str = "default") -> str:
@@ -163,10 +165,14 @@ def search_needs(model_admin: Any) -> list[IndexNeed]:
         except FieldDoesNotExist:
             continue  # reported by check fastadmin.E103
         target = search_field.field
-        if search_field.mode in (LOOKUP, FULLTEXT) or search_field.column is None or target is None:
+        if search_field.mode == LOOKUP or search_field.column is None or target is None:
             continue
         owner = target.model
-        if search_field.mode in (CONTAINS, STARTSWITH):
+        if search_field.mode == FULLTEXT:
+            from .fulltext import fulltext_need  # it reads the database's text search configuration
+
+            field_needs = [fulltext_need(owner, target)]
+        elif search_field.mode in (CONTAINS, STARTSWITH):
             field_needs = [trigram_need(owner, target), pattern_need(owner, target)]
         elif search_field.mode == EXACT and search_field.is_text:
             field_needs = [upper_btree_need(owner, target)]

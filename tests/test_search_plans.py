@@ -71,3 +71,38 @@ def test_a_rare_term_through_a_foreign_key_reads_the_foreign_key_index(shop):
     result = search(Order, "zebulon")
     plan = explain(result.queryset[:101])
     assert "Seq Scan on shop_order" not in plan, plan
+
+
+def test_full_text_fields_get_an_index_the_query_uses(shop):
+    """``@notes``: the plan builds a GIN on ``to_tsvector('<config>'::regconfig, COALESCE(notes, ''))``
+    and the backend's query is that expression, so the index answers it; the rows are stock's (the
+    database's default configuration, which stock's one-argument ``to_tsvector`` reads)."""
+    from django.contrib.admin import AdminSite
+    from django.contrib.postgres.search import SearchQuery, SearchVector, SearchVectorExact
+    from fastadmin.search_index.catalog import status
+    from fastadmin.search_index.operations import build
+    from fastadmin.search_index.plan import build_plan
+    from shop.models import Lead
+
+    model_admin = type("FullText", (fastadmin.ModelAdmin,), {"search_fields": ["@notes", "name"]})(Lead, AdminSite())
+    plan = build_plan([model_admin])
+    fts = [n for n in plan.needs if n.kind == "full-text gin"]
+    assert [n.describe() for n in fts] == ["full-text gin (to_tsvector('english', notes)) on shop_lead"]
+    assert [s.missing for s in status(plan) if s.need in fts] == [True]
+    build(status(plan), out=lambda line: None)
+    assert [s.missing for s in status(plan) if s.need in fts] == [False]  # what it built serves the need
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_lead SET notes = 'Zanzibar expeditions planned' WHERE id IN"
+                       " (SELECT id FROM shop_lead ORDER BY id LIMIT 3); ANALYZE shop_lead")
+    for term in ("expedition", "demos"):  # english stemming, as in stock: "expeditions", "demo"
+        queryset = Lead.objects.order_by("-created", "-pk")
+        result = TrigramSearchBackend(model_admin).search(request(term), queryset, term).queryset
+        stock = Lead.objects.filter(SearchVectorExact(SearchVector("notes"), SearchQuery(term))) | \
+            Lead.objects.filter(name__icontains=term)
+        assert sorted(result.values_list("pk", flat=True)) == sorted(stock.values_list("pk", flat=True))
+        assert result.exists()
+    with override_settings(FASTADMIN={"SEARCH_PROBE_LIMIT": 0}):  # the condition, not resolved keys
+        plan_text = explain(TrigramSearchBackend(model_admin).search(
+            request("zanzibar"), Lead.objects.order_by("-created", "-pk"), "zanzibar").queryset[:101])
+    assert "Bitmap Index Scan on fa_shop_lead_notes_fts" in plan_text, plan_text
+    assert "Seq Scan on shop_lead" not in plan_text, plan_text
