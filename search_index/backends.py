@@ -128,11 +128,12 @@ class TrigramSearchBackend(BaseSearchBackend):
 
     ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
     three letters or digits has no trigram and would read the whole index, so it is matched as a
-    prefix instead (and the user is told). A path through a relation is matched in a subquery on the
-    related rows (``customer_id = ANY(ARRAY(...))``), so rows are never duplicated and the OR over
-    fields stays index-served. Rare terms are resolved to their primary keys first (see
-    :meth:`_narrow`). With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
-    ordered by trigram similarity unless the user sorts by a column.
+    prefix instead (and the user is told), which the plan's ``text_pattern_ops`` btree serves. A path
+    through a foreign key reads the matching related keys first (``customer_id = ANY('{…}')``, see
+    :mod:`.relations`), so rows are never duplicated and the OR over fields stays index-served.
+    Rare terms are resolved to their primary keys first (see :meth:`_narrow`). With
+    ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are ordered by trigram similarity
+    unless the user sorts by a column.
     """
 
     def __init__(self, model_admin: ModelAdmin, relevance: bool | None = None) -> None:
