@@ -47,6 +47,13 @@ class _FromPage:
         return self if cl is None else self.derive(cl, cl.page)
 
 
+class _Derived(_FromPage):
+    """Like :class:`_FromPage`, for attributes that read the page only when they need it."""
+
+    def __get__(self, cl: Any, owner: type | None = None) -> Any:
+        return self if cl is None else self.derive(cl)
+
+
 class ChangeList(StockChangeList):
     """A ChangeList whose ``get_results`` pages by cursor and counts by estimate.
 
@@ -160,24 +167,25 @@ class ChangeList(StockChangeList):
         with stage("reading the page of rows"):
             return self.keyset_paginator.page(cursor=self.cursor, seek=self.seek)
 
-    def page_count(self, page: Page) -> Count:
-        """The counter's answer, unless the page is both first and last: then it holds every row and
-        its length is the count, exactly (an estimate says "≈ 23.7k" after a large delete emptied
-        the list; the empty page knows it is 0)."""
-        if page.is_first and page.is_last:
-            return Count(len(page.rows), exact=True)
+    def page_count(self) -> Count:
+        """The counter's answer, unless it is inexact and the page is both first and last: then the
+        page holds every row and its length is the count, exactly (an estimate says "≈ 23.7k" after
+        a large delete emptied the list; the empty page knows it is 0). An exact answer is kept
+        without reading the page (stock's ``result_count`` never reads the rows)."""
+        if not self.counted.exact and self.page.is_first and self.page.is_last:
+            return Count(len(self.page.rows), exact=True)
         return self.counted
 
-    def page_full_count(self, page: Page) -> Count | None:
+    def page_full_count(self) -> Count | None:
         """The unfiltered total; when nothing narrows the list it is the list's own count."""
         if self.full_counted is self.counted:
-            return self.page_count(page)
+            return self.count
         return self.full_counted
 
-    count = _FromPage(page_count)
-    result_count = _FromPage(lambda cl, page: cl.count.value)
-    full_count = _FromPage(page_full_count)
-    full_result_count = _FromPage(lambda cl, page: None if cl.full_count is None else cl.full_count.value)
+    count = _Derived(page_count)
+    result_count = _Derived(lambda cl: cl.count.value)
+    full_count = _Derived(page_full_count)
+    full_result_count = _Derived(lambda cl: None if cl.full_count is None else cl.full_count.value)
     result_list = _FromPage(lambda cl, page: page.rows)
     multi_page = _FromPage(lambda cl, page: not (page.is_first and page.is_last))
     show_admin_actions = _FromPage(lambda cl, page: bool(page.rows) or not page.is_first or cl.result_count > 0)
