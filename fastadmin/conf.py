@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "EXACT_COUNT_THRESHOLD": 10_000,
     # Milliseconds one admin read (changelist, counts, filters) may take before PostgreSQL cancels it.
     "STATEMENT_TIMEOUT_MS": 5_000,
+    # Milliseconds the changelist's capped count (at most EXACT_COUNT_THRESHOLD + 1 rows, run when the
+    # estimate is under the threshold) may take; past it the estimate is shown.
+    "COUNT_TIMEOUT_MS": 250,
     # Milliseconds the "count exactly" link may spend counting before it answers "more than N".
     "EXACT_COUNT_TIMEOUT_MS": 5_000,
     # Database alias serving changelist reads and counts (a read replica); None means the model's own.
@@ -50,6 +53,13 @@ DEFAULTS: dict[str, Any] = {
     # A search first collects up to this many matching primary keys (unordered, index-served); if
     # that is all of them the page filters on those keys. 0 turns the probe off. See backends._narrow.
     "SEARCH_PROBE_LIMIT": 1_000,
+    # A search term through a foreign key (``customer__name``) first reads up to this many matching
+    # related keys and filters on ``customer_id = ANY(those)``; more (a common term) use a hashed
+    # ``IN (subquery)``. 0 keeps the subquery always. See search_index/relations.py.
+    "SEARCH_RELATED_LIMIT": 10_000,
+    # Text search configuration of '@' search fields, in the query and the index the plan builds
+    # (e.g. "simple"); None: the database's default_text_search_config, which stock's '@' uses.
+    "SEARCH_FULLTEXT_CONFIG": None,
     # Salt-less secret for signed cursors; None uses SECRET_KEY (a dedicated key can be rotated alone).
     "SIGNING_KEY": None,
     # Optimistic locking (edit tokens + three-way merge) on every fastadmin.ModelAdmin: True (a POST

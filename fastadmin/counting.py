@@ -7,8 +7,10 @@ Contract of a counter strategy (:class:`BaseCounter`; the default is :class:`Est
 
 PostgreSQL knows roughly how big every table is (``pg_class.reltuples``) and how many rows a filter will
 return (the planner's estimate in ``EXPLAIN``). Those cost nothing and are within a few percent after
-ANALYZE. Only when the estimate is small enough to be cheap is an exact count run, and then under a
-statement timeout.
+ANALYZE. Only when the estimate is small is a count run, and then bounded by work as well as time: it
+reads at most ``threshold + 1`` rows (``SELECT count(*) FROM (... LIMIT threshold + 1)``) under
+``COUNT_TIMEOUT_MS``, because the planner's estimate of a ``LIKE '%term%'`` filter can be far below
+the truth, and an unbounded ``COUNT(*)`` of a common term would run for the whole statement timeout.
 """
 
 from __future__ import annotations
@@ -92,15 +94,16 @@ class BaseCounter:
 
 
 class EstimatedCounter(BaseCounter):
-    """Estimates from PostgreSQL's statistics; exact under ``threshold``. On other databases an exact
-    count capped at ``threshold + 1`` rows ("more than N" beyond it)."""
+    """Estimates from PostgreSQL's statistics; under ``threshold`` an exact count capped at
+    ``threshold + 1`` rows ("more than N" beyond it), on every database. On PostgreSQL the capped count
+    runs under ``timeout_ms`` (``COUNT_TIMEOUT_MS``) and the estimate is shown if it runs out."""
 
     batch_size = 100_000
 
     def __init__(self, threshold: int | None = None, timeout_ms: int | None = None,
                  exact_timeout_ms: int | None = None) -> None:
         self.threshold = fa_settings.EXACT_COUNT_THRESHOLD if threshold is None else threshold
-        self.timeout_ms = fa_settings.STATEMENT_TIMEOUT_MS if timeout_ms is None else timeout_ms
+        self.timeout_ms = fa_settings.COUNT_TIMEOUT_MS if timeout_ms is None else timeout_ms
         self.exact_timeout_ms = fa_settings.EXACT_COUNT_TIMEOUT_MS if exact_timeout_ms is None else exact_timeout_ms
 
     # ------------------------------------------------------------------ public API
@@ -113,7 +116,7 @@ class EstimatedCounter(BaseCounter):
             return Count(estimate, exact=False)
         try:
             with statement_timeout(self.timeout_ms, queryset.db):
-                return Count(queryset.count(), exact=True)
+                return self._capped(queryset)
         except Exception as exc:
             if is_query_canceled(exc):
                 return Count(estimate, exact=False)
@@ -154,6 +157,7 @@ class EstimatedCounter(BaseCounter):
 
     # ------------------------------------------------------------------ helpers
     def _capped(self, queryset: QuerySet) -> Count:
+        """At most ``threshold + 1`` rows read: ``SELECT COUNT(*) FROM (SELECT ... LIMIT n + 1)``."""
         n = queryset[: self.threshold + 1].count()
         if n > self.threshold:
             return Count(self.threshold, exact=False, at_least=True)

@@ -35,9 +35,11 @@ from fastadmin.exceptions import BadParameter
 from fastadmin.guards import is_postgresql, stage
 
 from . import fields as search_fields_module
-from .fields import LOOKUP, SearchField, forward_relation
-from .plan import has_trigram_extension
+from . import fulltext
+from .catalog import has_trigram_extension
+from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
+from .relations import multi_valued, through_relation
 from .sql import COMMON_SHARE, INVALID, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
 
 if TYPE_CHECKING:
@@ -127,20 +129,22 @@ class TrigramSearchBackend(BaseSearchBackend):
     ``^`` prefix   ``UPPER(col::text) LIKE UPPER('t%')``       the same trigram index
     ``=`` text     ``UPPER(col::text) = UPPER('t')``           btree ``(UPPER(col::text))``
     ``=`` other    ``col = 123`` (typed, no cast)              btree on ``col`` (pk, unique, FK)
-    ``@``          Django's ``search`` lookup                  (full text; not planned)
+    ``@``          ``to_tsvector(cfg, col) @@ plainto_tsquery``  GIN on the same expression (:mod:`.fulltext`)
     =============  ==========================================  =====================================
 
     ``%``, ``_`` and ``\\`` in terms are escaped by Django's lookups. A contains-term without a run of
     three letters or digits has no trigram and would read the whole index, so it is matched as a
-    prefix instead (and the user is told). A path through a relation is matched in a subquery on the
-    related rows (``customer_id = ANY(ARRAY(...))``), so rows are never duplicated and the OR over
-    fields stays index-served. Rare terms are resolved to their primary keys first (see
-    :meth:`_narrow`). With ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are
-    ordered by trigram similarity unless the user sorts by a column.
+    prefix instead (and the user is told), which the plan's ``text_pattern_ops`` btree serves. A path
+    through a foreign key reads the matching related keys first (``customer_id = ANY('{…}')``, see
+    :mod:`.relations`), so rows are never duplicated and the OR over fields stays index-served.
+    Rare terms are resolved to their primary keys first (see :meth:`_narrow`). With
+    ``relevance=True`` (or ``ModelAdmin.search_relevance``) results are ordered by trigram similarity
+    unless the user sorts by a column.
     """
 
     def __init__(self, model_admin: ModelAdmin, relevance: bool | None = None) -> None:
         super().__init__(model_admin)
+        self.using: str | None = None  # the database searched, once search() is called
         if relevance is None:
             relevance = bool(getattr(model_admin, "search_relevance", False))
         self.relevance = relevance
@@ -167,6 +171,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         if not is_postgresql(queryset.db):
             return DjangoSearchBackend(self.model_admin).search(request, queryset, term)
         fields = self.fields(request)
+        self.using = queryset.db
         terms = parse(term, max_length=fa_settings.SEARCH_MAX_LENGTH, max_terms=fa_settings.SEARCH_MAX_TERMS)
         if not terms:
             return SearchResult(queryset)
@@ -193,7 +198,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             # paginator compile the query, and an EmptyResultSet would escape from them.
             return SearchResult(queryset.filter(Value(False)), False, notice)
         conditions = [c.condition for c in compiled]
-        if len(terms) > 1 and any(_multi_valued(self.model, f.path) for f in fields):
+        if len(terms) > 1 and any(multi_valued(self.model, f.path) for f in fields):
             conditions = [self._same_related_row(terms, fields, prefix_short)]
         queryset = self._narrow(queryset, conditions)
         if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
@@ -287,7 +292,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             if condition is None:
                 continue  # the value cannot be one of this field's (a word for an integer): no match here
             served = served and indexed
-            parts.append(self._through_relation(field, mode, term.value, condition) if through else condition)
+            parts.append(self._through_relation(field, mode, term.value, condition, indexed) if through else condition)
         notice = None
         if prefixed:
             notice = (
@@ -317,27 +322,15 @@ class TrigramSearchBackend(BaseSearchBackend):
         if mode == STARTSWITH:
             return Q(**{f"{path}__istartswith": value})
         if mode == FULLTEXT:
-            return Q(**{f"{path}__search": value})
+            return fulltext.condition(path, value, self.using or "default")
         return Q(**{f"{path}__icontains": value})
 
-    def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q) -> Q:
-        """A condition on a related row as ``col = ANY(ARRAY(subquery))`` (see :class:`AnyOfSubquery`).
-
-        Through a foreign key the subquery reads the related table alone (``customer_id = ANY(ids of
-        matching customers)``, served by the FK's index); through reverse and many-to-many relations it
-        collects this model's primary keys. Either way no row is repeated, so no DISTINCT is needed.
-        """
+    def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q, indexed: bool) -> Q:
+        """A condition on a related row as one on this table's keys (:mod:`.relations`)."""
         if not field.related:
             return condition
-        first, _, rest = field.path.partition(LOOKUP_SEP)
-        relation = forward_relation(self.model, first)
-        if relation is not None:
-            inner_condition = self._condition(field, mode, value, path=rest)
-            if inner_condition is not None:
-                inner = relation.related_model._base_manager.filter(inner_condition).order_by()
-                return Q(AnyOfSubquery(F(relation.name), Subquery(inner.values(relation.target_field.name))))
-        inner = self.model._base_manager.filter(condition).order_by().values("pk")
-        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
+        inner = self._condition(field, mode, value, path=field.path.partition(LOOKUP_SEP)[2])
+        return through_relation(self.model, field, condition, inner, using=self.using, probe=indexed)
 
     def _lookup(self, field: SearchField, value: str, path: str | None) -> Q | None:
         """A lookup spelled out in ``search_fields`` (``id__exact``, ``name__istartswith``)."""
@@ -387,18 +380,3 @@ class TrigramSearchBackend(BaseSearchBackend):
         score = scores[0] if len(scores) == 1 else Greatest(*scores)
         return queryset.order_by(score.desc(), *queryset.query.order_by)
 
-
-def _multi_valued(model: Any, path: str) -> bool:
-    """Whether ``path`` crosses a relation with many rows per row of ``model`` (reverse FK, m2m)."""
-    opts = model._meta
-    for part in path.split(LOOKUP_SEP):
-        try:
-            field = opts.pk if part == "pk" else opts.get_field(part)
-        except FieldDoesNotExist:
-            return False
-        if field.many_to_many or field.one_to_many:
-            return True
-        if not field.is_relation or field.related_model is None:
-            return False
-        opts = field.related_model._meta
-    return False

@@ -14,8 +14,9 @@ from django.db import DatabaseError, connections
 from fastadmin.conf import DEFAULTS
 
 from .backends import BaseSearchBackend
+from .catalog import has_trigram_extension, status
 from .fields import resolve
-from .plan import Plan, build_plan, fastadmin_model_admins, has_trigram_extension, status
+from .plan import Plan, build_plan, fastadmin_model_admins
 from .query import FULLTEXT
 from .sidecar import resolve_backend
 
@@ -36,14 +37,19 @@ def check_search(app_configs=None, **kwargs):
     user = getattr(settings, "FASTADMIN", {}) or {}
     messages = _backend_errors(user.get("SEARCH_BACKEND", DEFAULTS["SEARCH_BACKEND"]),
                                "FASTADMIN['SEARCH_BACKEND']")
-    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", "SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS"):
+    zero_ok = ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS", "SEARCH_RELATED_LIMIT")
+    for key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS", *zero_ok):
         value = user.get(key, DEFAULTS[key]) if isinstance(user, dict) else DEFAULTS[key]
-        minimum = 0 if key in ("SEARCH_PROBE_LIMIT", "SEARCH_SCAN_ROWS") else 1
+        minimum = 0 if key in zero_ok else 1
         if value is None and key in ("SEARCH_MAX_LENGTH", "SEARCH_MAX_TERMS"):
             continue  # no limit
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             messages.append(Error(f"FASTADMIN[{key!r}] must be an integer >= {minimum}, not {value!r}.",
                                   id="fastadmin.E104"))
+    fulltext_config = user.get("SEARCH_FULLTEXT_CONFIG") if isinstance(user, dict) else None
+    if fulltext_config is not None and not (isinstance(fulltext_config, str) and fulltext_config.strip()):
+        messages.append(Error(f"FASTADMIN['SEARCH_FULLTEXT_CONFIG'] must be a text search configuration name "
+                              f"(e.g. 'simple') or None, not {fulltext_config!r}.", id="fastadmin.E105"))
     has_postgres_app = "django.contrib.postgres" in settings.INSTALLED_APPS
     for model_admin in fastadmin_model_admins():
         name = type(model_admin).__name__

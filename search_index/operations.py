@@ -17,7 +17,8 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.writer import MigrationWriter
 
 from . import partitions
-from .plan import IndexNeed, Status
+from .catalog import Status
+from .plan import IndexNeed
 
 
 class PlanError(Exception):

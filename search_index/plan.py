@@ -3,7 +3,10 @@
 For each fastadmin ModelAdmin:
 
 * each ``search_fields`` entry needs an index on the exact expression the trigram backend emits —
-  a trigram GIN on ``UPPER(col::text)`` for contains and ``^`` fields, a btree on
+  a trigram GIN on ``UPPER(col::text)`` for contains and ``^`` fields plus a ``text_pattern_ops``
+  btree on the same expression for prefixes (``LIKE 'AL%'``: a word too short for trigrams, or a
+  prefix that matches nothing, is a range scan of a few index pages), a GIN on
+  ``to_tsvector('<config>'::regconfig, COALESCE(col, ''))`` for ``@`` fields (:mod:`.fulltext`), a btree on
   ``UPPER(col::text)`` for ``=`` text fields, a btree on the column for ``=`` on other types;
 * the default ordering and each sortable ``list_display`` column need a btree on
   ``(column, ..., pk)`` in the directions of the keyset paginator's ``ORDER BY`` (a backward scan
@@ -44,7 +47,9 @@ IndexExpression.register_wrappers(OrderBy, OpClass, Collate)
 
 TRIGRAM = "trigram"
 BTREE = "btree"
+PATTERN = "prefix btree"  # text_pattern_ops: serves LIKE 'prefix%' whatever the database's collation
 TRIGRAM_OPCLASSES = {"gin_trgm_ops", "gist_trgm_ops"}
+PATTERN_OPCLASSES = {"text_pattern_ops", "varchar_pattern_ops"}
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class IndexNeed:
     keys: tuple[Key, ...]
     index: models.Index  # what to create (named, so re-runs and migrations agree)
     reasons: list[tuple[Any, str]] = field(default_factory=list)  # (model_admin, "search field 'name'")
+    label: str | None = None  # how describe() shows the keys, when their normalised form reads badly
 
     @property
     def table(self) -> str:
@@ -74,24 +80,13 @@ class IndexNeed:
         return (self.table, self.kind, self.keys)
 
     def describe(self) -> str:
-        cols = ", ".join(k.expression + (" DESC" if k.descending else "") for k in self.keys)
+        cols = self.label or ", ".join(k.expression + (" DESC" if k.descending else "") for k in self.keys)
         return f"{self.kind} ({cols}) on {self.table}"
 
     def sql(self, using: str = "default") -> str:
         connection = connections[using]
         editor = connection.schema_editor(collect_sql=True, atomic=False)
         return str(self.index.create_sql(self.model, editor, concurrently=True)) + ";"
-
-
-@dataclass
-class ExistingIndex:
-    name: str
-    method: str
-    valid: bool
-    unique: bool
-    partial: bool
-    keys: tuple[Key, ...]
-    opclasses: tuple[str, ...]
 
 
 @dataclass
@@ -140,6 +135,12 @@ def trigram_need(model: type[models.Model], model_field: models.Field) -> IndexN
     return IndexNeed(model, TRIGRAM, (Key(f"upper({model_field.column})"),), index)
 
 
+def pattern_need(model: type[models.Model], model_field: models.Field) -> IndexNeed:
+    name = index_name(model._meta.db_table, [model_field.column], "prefix")
+    index = models.Index(OpClass(_upper_text(model_field.name), name="text_pattern_ops"), name=name)
+    return IndexNeed(model, PATTERN, (Key(f"upper({model_field.column})"),), index)
+
+
 def upper_btree_need(model: type[models.Model], model_field: models.Field) -> IndexNeed:
     name = index_name(model._meta.db_table, [model_field.column], "upper")
     index = models.Index(_upper_text(model_field.name), name=name)
@@ -164,17 +165,22 @@ def search_needs(model_admin: Any) -> list[IndexNeed]:
         except FieldDoesNotExist:
             continue  # reported by check fastadmin.E103
         target = search_field.field
-        if search_field.mode in (LOOKUP, FULLTEXT) or search_field.column is None or target is None:
+        if search_field.mode == LOOKUP or search_field.column is None or target is None:
             continue
         owner = target.model
-        if search_field.mode in (CONTAINS, STARTSWITH):
-            need = trigram_need(owner, target)
+        if search_field.mode == FULLTEXT:
+            from .fulltext import fulltext_need  # it reads the database's text search configuration
+
+            field_needs = [fulltext_need(owner, target)]
+        elif search_field.mode in (CONTAINS, STARTSWITH):
+            field_needs = [trigram_need(owner, target), pattern_need(owner, target)]
         elif search_field.mode == EXACT and search_field.is_text:
-            need = upper_btree_need(owner, target)
+            field_needs = [upper_btree_need(owner, target)]
         else:
-            need = btree_need(owner, [(target, False)])
-        need.reasons.append((model_admin, f"search field {str(spec)!r}"))
-        needs.append(need)
+            field_needs = [btree_need(owner, [(target, False)])]
+        for need in field_needs:
+            need.reasons.append((model_admin, f"search field {str(spec)!r}"))
+        needs += field_needs
         if search_field.related:
             # The backend matches the related rows first, then this table by its foreign key column.
             relation = forward_relation(model_admin.model, search_field.path.split("__")[0])
@@ -292,89 +298,3 @@ def build_plan(model_admins: list[Any] | None = None) -> Plan:
             else:
                 merged[need.identity] = need
     return Plan(list(merged.values()), skipped)
-
-
-# ---------------------------------------------------------------------------------------------- database
-INDEXES_SQL = """
-SELECT c.relname, am.amname, i.indisvalid, i.indisunique, i.indpred IS NOT NULL,
-       array(SELECT pg_get_indexdef(i.indexrelid, k, true)
-             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
-       array(SELECT (i.indoption[k - 1] & 1) = 1 FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
-       array(SELECT o.opcname FROM generate_series(1, i.indnkeyatts) k
-             JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k)
-FROM pg_index i
-JOIN pg_class c ON c.oid = i.indexrelid
-JOIN pg_class t ON t.oid = i.indrelid
-JOIN pg_am am ON am.oid = c.relam
-WHERE t.oid = to_regclass(%s)
-"""
-
-
-def existing_indexes(table: str, using: str = "default") -> list[ExistingIndex]:
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(INDEXES_SQL, [connection.ops.quote_name(table)])
-        rows = cursor.fetchall()
-    out = []
-    for name, method, valid, unique, partial, exprs, descs, opclasses in rows:
-        if any(e is None for e in exprs or ()) or None in (method, valid):
-            continue  # dropped (or being re-created) by another session between the join and the read
-        keys = tuple(Key(normalise(e), bool(d)) for e, d in zip(exprs, descs, strict=True))
-        out.append(ExistingIndex(name, method, valid, unique, partial, keys, tuple(opclasses)))
-    return out
-
-
-def serves(index: ExistingIndex, need: IndexNeed) -> bool:
-    """Whether a valid ``index`` answers the queries ``need`` stands for (validity checked apart)."""
-    if index.partial:
-        return False
-    if need.kind == TRIGRAM:
-        if index.method not in ("gin", "gist"):
-            return False
-        wanted = need.keys[0].expression
-        return any(k.expression == wanted and op in TRIGRAM_OPCLASSES
-                   for k, op in zip(index.keys, index.opclasses, strict=True))
-    if index.method != "btree":
-        return False
-    wanted_keys = need.keys
-    have = index.keys[: len(wanted_keys)]
-    if len(have) < len(wanted_keys):
-        # A unique index on a prefix already orders rows completely (the rest are tie-breakers).
-        if not index.unique or not have:
-            return False
-        wanted_keys = wanted_keys[: len(have)]
-    if [k.expression for k in have] != [k.expression for k in wanted_keys]:
-        return False
-    same = all(a.descending == b.descending for a, b in zip(have, wanted_keys, strict=True))
-    flipped = all(a.descending != b.descending for a, b in zip(have, wanted_keys, strict=True))
-    return same or flipped or len(wanted_keys) == 1
-
-
-@dataclass
-class Status:
-    need: IndexNeed
-    present: ExistingIndex | None  # a valid index serving the need
-    invalid: list[ExistingIndex]  # invalid indexes that would serve it (interrupted builds)
-
-    @property
-    def missing(self) -> bool:
-        return self.present is None
-
-
-def status(plan: Plan, using: str = "default") -> list[Status]:
-    cache: dict[str, list[ExistingIndex]] = {}
-    out = []
-    for need in plan.needs:
-        if need.table not in cache:
-            cache[need.table] = existing_indexes(need.table, using)
-        indexes = cache[need.table]
-        present = next((i for i in indexes if i.valid and serves(i, need)), None)
-        invalid = [i for i in indexes if not i.valid and (serves(i, need) or i.name == need.index.name)]
-        out.append(Status(need, present, invalid))
-    return out
-
-
-def has_trigram_extension(using: str = "default") -> bool:
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        return cursor.fetchone() is not None

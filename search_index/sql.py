@@ -30,15 +30,21 @@ class AnyOfSubquery(Lookup):
 
 
 class AnyOfArray(Lookup):
-    """``lhs = ANY(%s)`` with one array parameter: compact for many keys, and never an
-    ``EmptyResultSet`` for none (``pk__in=[]`` raises it where the counter compiles the query)."""
+    """``lhs = ANY(%s::<column type>[])`` with one array parameter: compact for many keys, and never an
+    ``EmptyResultSet`` for none (``pk__in=[]`` raises it where the counter compiles the query).
+
+    The cast matters: psycopg sends small integers as ``int2[]``/``int4[]``, and PostgreSQL hashes an
+    ``= ANY(constant array)`` filter only when both sides have one type; ``bigint = ANY(int4[])``
+    compares every element for every row (17 µs a row for 3,000 keys, measured)."""
 
     lookup_name = "fa_any_array"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs_sql} = ANY(%s)", (*lhs_params, list(self.rhs))
+        db_type = self.lhs.output_field.cast_db_type(connection)
+        cast = f"::{db_type}[]" if db_type else ""
+        return f"{lhs_sql} = ANY(%s{cast})", (*lhs_params, list(self.rhs))
 
 
 #: A search the planner expects to match at least this share of the table skips the probe. No-match

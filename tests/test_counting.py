@@ -109,3 +109,64 @@ def test_count_exactly_link(admin_client, many):
 def test_empty_querysets_count_zero(db, queryset):
     assert EstimatedCounter(threshold=0).count(queryset()) == Count(0, exact=False)
     assert EstimatedCounter().count(queryset()) == Count(0, exact=True)
+
+
+class UnderEstimatingCounter(EstimatedCounter):
+    """The planner's estimate of ``LIKE '%common%'`` can be far below the truth: say so here."""
+
+    def estimate(self, queryset):
+        return 1
+
+
+def test_small_estimate_counts_at_most_threshold_plus_one_rows(many):
+    from django.test.utils import CaptureQueriesContext
+
+    counter = UnderEstimatingCounter(threshold=100)
+    with CaptureQueriesContext(connection) as captured:
+        count = counter.count(Item.objects.all())
+    assert count == Count(100, exact=False, at_least=True)
+    assert str(count) == "more than 100"
+    counting = [q["sql"] for q in captured.captured_queries if "COUNT(*)" in q["sql"].upper()]
+    assert len(counting) == 1 and counting[0].rstrip().endswith("LIMIT 101) subquery"), counting
+    few = Item.objects.filter(kind="a", rank=1, label="zz")
+    assert counter.count(few) == Count(few.count(), exact=True) and few.count() <= 100  # under the cap
+
+
+def test_capped_count_past_its_budget_shows_the_estimate(many):
+    slow = Item.objects.extra(where=["pg_sleep(0.01) IS NOT NULL"])  # 10 ms a row: never done in 5 ms
+    count = UnderEstimatingCounter(threshold=100, timeout_ms=5).count(slow)
+    assert count == Count(1, exact=False)
+
+
+def _delete_unseen(**lookup):
+    """Delete rows behind the planner's back (no ANALYZE): its estimate still counts them."""
+    ids = list(Item.objects.filter(**lookup).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM testapp_item WHERE id = ANY(%s)", [ids])
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_a_page_holding_every_row_shows_the_exact_count(admin_client, many):
+    """A filter emptied by a large delete: the estimate still says ~1.7k; the empty page knows it is 0."""
+    keep = list(Item.objects.filter(kind="a").order_by("pk").values_list("pk", flat=True)[:3])
+    _delete_unseen(kind="a", pk__gt=keep[-1])
+    _delete_unseen(kind="a", pk__lt=keep[0])
+    assert EstimatedCounter(threshold=100).estimate(Item.objects.filter(kind="a")) > 1_000
+    page = admin_client.get("/admin/testapp/item/?kind__exact=a").content.decode()
+    assert "≈" not in page.split('class="fa-count"')[1].split("</span>")[0]
+    assert "3 items" in page  # the page footer
+    assert "3 results" in page  # the search form's filtered count
+    assert "count exactly" not in page
+    # the action bar: stock's own counter (the count is exact), no "Select all ≈ 1.7k" label
+    assert "0 of 3 selected" in page and "Select all 3" not in page and "All ≈" not in page
+
+    _delete_unseen(kind="a")
+    page = admin_client.get("/admin/testapp/item/?kind__exact=a").content.decode()
+    assert "0 items" in page and "0 results" in page and "≈ 1" not in page.split("#changelist")[-1]
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_unfiltered_total_follows_a_page_holding_every_row(admin_client, many):
+    _delete_unseen(pk__gt=Item.objects.order_by("pk").values_list("pk", flat=True)[4])
+    page = admin_client.get("/admin/testapp/item/").content.decode()
+    assert "5 items" in page and "≈" not in page.split('class="fa-count"')[1].split("</span>")[0]

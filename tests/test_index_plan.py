@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.test.utils import override_settings
+from django.test.utils import CaptureQueriesContext, override_settings
 from fastadmin.search_index import operations
+from fastadmin.search_index.catalog import existing_indexes, status
 from fastadmin.search_index.checks import check_index_plan
-from fastadmin.search_index.plan import build_plan, existing_indexes, normalise, status
+from fastadmin.search_index.plan import build_plan, normalise
 
 import fastadmin
 from tests.testapp.models import Item
@@ -47,6 +48,7 @@ def test_plan_for_the_test_app():
     needs = {need.describe() for need in build_plan([item_admin]).needs}
     assert needs == {
         "trigram (upper(name)) on testapp_item",  # search_fields = ["name"]
+        "prefix btree (upper(name)) on testapp_item",  # ... and its short prefixes
         "btree (rank, id) on testapp_item",  # ordering = ["rank"] and the rank column
         "btree (name, id) on testapp_item",
         "btree (kind, id) on testapp_item",
@@ -69,9 +71,9 @@ def test_fk_column_sorts_through_the_related_ordering_so_no_index_is_planned():
 def test_indexes_dropped_while_the_catalog_is_read_are_ignored(db, monkeypatch):
     """``pg_get_indexdef`` answers NULL for an index another session dropped or re-created between the
     catalog join and the read; the system checks every management command runs must not crash on it."""
-    from fastadmin.search_index import plan as plan_module
+    from fastadmin.search_index import catalog
 
-    monkeypatch.setattr(plan_module, "INDEXES_SQL", """
+    monkeypatch.setattr(catalog, "INDEXES_SQL", """
         SELECT 'gone_meanwhile', 'btree', true, false, false, ARRAY[NULL::text], ARRAY[false], ARRAY['int4_ops']
         UNION ALL
         SELECT 'half_gone', NULL, NULL, NULL, NULL, ARRAY[NULL::text, 'id'], ARRAY[false, false], ARRAY[]::text[]
@@ -128,20 +130,24 @@ def test_check_fires_per_missing_index_and_stops_after_apply(clean_indexes):
     assert "MISSING" not in again.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_search_query_uses_the_index_apply_built(admin_client, clean_indexes):
+def planned_haystack(needle: str) -> None:
+    """The index plan applied, 20,000 items (enough for PostgreSQL to prefer an index on its own)
+    and one named ``needle``, analyzed."""
+    from tests.conftest import analyze
+
     call_command("fastadmin_indexes", "--apply", stdout=StringIO())
-    with connection.cursor() as cursor:  # enough rows for PostgreSQL to prefer an index on its own
+    with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO testapp_item (name, kind, price, active)"
             " SELECT 'item ' || i, 'a', 0, true FROM generate_series(1, 20000) i"
         )
-    Item.objects.create(name="needle in a haystack", kind="b")
-    from django.test.utils import CaptureQueriesContext
-
-    from tests.conftest import analyze
-
+    Item.objects.create(name=needle, kind="b")
     analyze(Item)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_search_query_uses_the_index_apply_built(admin_client, clean_indexes):
+    planned_haystack("needle in a haystack")
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get("/admin/testapp/item/", {"q": "needle"})
     assert response.status_code == 200
@@ -247,3 +253,43 @@ def test_non_postgresql_database_is_refused_clearly(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError, match="not PostgreSQL"):
         call_command("fastadmin_indexes", stdout=StringIO())
+
+
+def _explain(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_short_prefix_is_served_by_the_planned_pattern_index(admin_client, clean_indexes):
+    """A word too short for trigrams is matched as a prefix (``UPPER(col) LIKE UPPER('zq%')``); the
+    planned ``text_pattern_ops`` btree answers it with a range scan, so no match costs no table walk."""
+    planned_haystack("needle")
+    assert "fa_testapp_item_name_prefix" in fastadmin_index_names()
+    for term, found in (("zq", 0), ("ne", 1)):
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get("/admin/testapp/item/", {"q": term})
+        assert response.status_code == 200 and "at the start of name" in response.content.decode()
+        assert len(response.context["cl"].result_list) == found
+        searched = [q["sql"] for q in captured.captured_queries
+                    if q["sql"].startswith('SELECT "testapp_item"') and f"LIKE UPPER('{term}%')" in q["sql"]]
+        assert searched, [q["sql"] for q in captured.captured_queries]
+        plan = _explain(searched[0])
+        assert "Index Scan using fa_testapp_item_name_prefix" in plan or \
+            "Bitmap Index Scan on fa_testapp_item_name_prefix" in plan, plan
+        assert "~>=~ 'ZQ'" in plan or "~>=~ 'NE'" in plan  # a range of the index, not a full read
+        assert "Seq Scan" not in plan, plan
+
+
+def test_a_pattern_index_serves_prefixes_and_equality_only():
+    from fastadmin.search_index.catalog import ExistingIndex, serves
+    from fastadmin.search_index.plan import Key, btree_need, pattern_need, upper_btree_need
+
+    name = Item._meta.get_field("name")
+    pattern = ExistingIndex("p", "btree", True, False, False, (Key("upper(name)"),), ("text_pattern_ops",))
+    plain = ExistingIndex("u", "btree", True, False, False, (Key("upper(name)"),), ("text_ops",))
+    sort = ExistingIndex("s", "btree", True, False, False, (Key("name"), Key("id")), ("text_pattern_ops", "int8_ops"))
+    assert serves(pattern, pattern_need(Item, name)) and serves(pattern, upper_btree_need(Item, name))
+    assert not serves(plain, pattern_need(Item, name))  # LIKE 'x%' needs C ordering
+    assert not serves(sort, btree_need(Item, [(name, False), (Item._meta.pk, False)]))  # no ORDER BY

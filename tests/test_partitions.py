@@ -13,7 +13,8 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from fastadmin.search_index import operations
-from fastadmin.search_index.plan import build_plan, status
+from fastadmin.search_index.catalog import status
+from fastadmin.search_index.plan import build_plan
 
 from fastadmin.counting import EstimatedCounter
 from fastadmin.pagination import KeysetPaginator

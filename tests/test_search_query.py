@@ -124,3 +124,12 @@ def test_sqlite_falls_back_to_django_search_for_real():
     result = backends.TrigramSearchBackend(item_admin).search(RequestFactory().get("/"), queryset, "ANNE")
     assert [i.name for i in result.queryset] == ["Anne Marie", "anne"]
     assert "LIKE" in str(result.queryset.query) and "ANY(ARRAY" not in str(result.queryset.query)
+
+
+def test_full_text_config_must_be_a_name_or_none(settings):
+    from fastadmin.search_index.checks import check_search
+
+    settings.FASTADMIN = {"SEARCH_FULLTEXT_CONFIG": 3}
+    assert "fastadmin.E105" in ids(check_search())
+    settings.FASTADMIN = {"SEARCH_FULLTEXT_CONFIG": "simple"}
+    assert "fastadmin.E105" not in ids(check_search())

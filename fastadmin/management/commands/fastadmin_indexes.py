@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from fastadmin.search_index import operations
-from fastadmin.search_index.plan import build_plan, has_trigram_extension, status
+from fastadmin.search_index.catalog import has_trigram_extension, status
+from fastadmin.search_index.plan import build_plan
 
 
 class Command(BaseCommand):

@@ -1,0 +1,69 @@
+"""Search conditions on related rows: the related table is searched first, then joined by its key.
+
+Through a foreign key (``customer__name``) the related rows are read first, bounded and index-served
+(``SELECT id FROM customer WHERE UPPER(name) LIKE '%SMITH%' LIMIT n + 1``). When at most
+``SEARCH_RELATED_LIMIT`` rows match, the condition on this table is ``customer_id = ANY('{…}')``: a
+constant array, which the planner sizes exactly, a BitmapOr combines with the other fields' index
+scans (through the foreign key's index), and a filter on a sort-index walk hashes (PostgreSQL 14+).
+``customer_id = ANY(ARRAY(subquery))``, the shape before, is compared element by element for every
+row the walk reads: 16,000 customers named Smith on 10M orders ran past the statement timeout.
+
+More matching related rows than the limit mean the term is common (each matches its orders too): the
+condition becomes ``customer_id IN (subquery)``, a hashed subplan, and the walk along the sort index
+meets a page of matches soon. Reverse and many-to-many paths collect this model's keys instead
+(``pk = ANY(ARRAY(subquery))``), so no row is repeated and no DISTINCT is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import F, Q, Subquery
+from django.db.models.constants import LOOKUP_SEP
+
+from fastadmin.conf import fa_settings
+from fastadmin.guards import stage
+
+from .fields import SearchField, forward_relation
+from .sql import AnyOfArray, AnyOfSubquery
+
+
+def through_relation(model: Any, field: SearchField, condition: Q, inner_condition: Q | None, *,
+                     using: str | None, probe: bool) -> Q:
+    """``condition`` (on ``field.path`` from ``model``) as a condition on ``model``'s own columns.
+
+    ``inner_condition`` is the same test on the related model (the path after the foreign key), or
+    None; ``probe`` says whether an index serves it, so reading the matching related keys is cheap
+    (otherwise they stay a subquery, as they would be read whole)."""
+    first, _, _rest = field.path.partition(LOOKUP_SEP)
+    relation = forward_relation(model, first)
+    if relation is None or inner_condition is None:
+        inner = model._base_manager.filter(condition).order_by().values("pk")
+        return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
+    related = relation.related_model._base_manager.filter(inner_condition).order_by()
+    keys = related.values_list(relation.target_field.attname, flat=True)
+    limit = fa_settings.SEARCH_RELATED_LIMIT
+    if using is None or not probe or not limit:
+        return Q(AnyOfSubquery(F(relation.name), Subquery(keys)))
+    with stage("searching the related rows"):
+        found = list(keys.using(using)[: limit + 1])
+    if len(found) <= limit:
+        return Q(AnyOfArray(F(relation.name), found))
+    return Q(**{f"{relation.name}__in": keys})
+
+
+def multi_valued(model: Any, path: str) -> bool:
+    """Whether ``path`` crosses a relation with many rows per row of ``model`` (reverse FK, m2m)."""
+    opts = model._meta
+    for part in path.split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.many_to_many or field.one_to_many:
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False
