@@ -21,6 +21,7 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
+from .input_checks import check_lookup_params
 from .pagination import Page
 
 CURSOR_VAR = "cursor"
@@ -90,6 +91,9 @@ class ChangeList(StockChangeList):
         estimated facets). ``self.list_filter`` stays what ``get_list_filter`` returned, which projects
         and Django's tests read back; stock reads it only here, so it holds the converted list just
         while stock builds the specs."""
+        if not getattr(self, "lookups_checked", False):  # facets rebuild the filters once per spec
+            check_lookup_params(request.GET.lists(), self.date_hierarchy, read_alias(self.model))
+            self.lookups_checked = True
         declared = self.list_filter
         self.list_filter = changelist_filters(declared, self.model_admin)
         try:

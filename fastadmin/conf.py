@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "EXACT_COUNT_THRESHOLD": 10_000,
     # Milliseconds one admin read (changelist, counts, filters) may take before PostgreSQL cancels it.
     "STATEMENT_TIMEOUT_MS": 5_000,
+    # Milliseconds one changelist request may spend on the database in all (page, counts, facets, search
+    # probes): per-choice facet estimates stop ("not counted") when it runs out, anything else answers
+    # the too-slow page (503). A little above STATEMENT_TIMEOUT_MS, so one slow statement alone still
+    # gets the statement timeout's answer. None turns it off. See fastadmin.budget.
+    "REQUEST_BUDGET_MS": 6_000,
     # Milliseconds the "count exactly" link may spend counting before it answers "more than N".
     "EXACT_COUNT_TIMEOUT_MS": 5_000,
     # Database alias serving changelist reads and counts (a read replica); None means the model's own.

@@ -1,0 +1,60 @@
+"""Changelist lookups that stock admin passes to the database (or to ``datetime``) unchecked, checked
+where they enter: the value is refused with a 400 page naming the parameter instead of a 500.
+
+* ``<path>__regex`` / ``<path>__iregex``: PostgreSQL's regular-expression dialect is not Python's, so
+  the pattern is compiled by PostgreSQL itself (``SELECT '' ~ pattern``, one tiny statement per regex
+  parameter) before any query uses it.
+* ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
+  from them; it turns a ``ValueError`` of the first into its ``?e=1`` redirect (kept here: month 13, day
+  31 of February), but a number too large for C (``OverflowError``) or the year 9999 (whose "next
+  period" is year 10000) escape as 500s. Those get the 400 page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import DataError, connections, transaction
+from django.db.models.constants import LOOKUP_SEP
+
+from .exceptions import BadParameter
+
+REGEX_LOOKUPS = ("regex", "iregex")
+#: The last year whose following year (the end of stock's bounded ``date_hierarchy`` range) exists.
+MAX_YEAR = 9998
+#: Beyond this ``datetime`` raises OverflowError (C int), not the ValueError stock turns into ``?e=1``.
+C_INT_MAX = 2**31 - 1
+
+
+def check_lookup_params(params: Iterable[tuple[str, list[str]]], date_hierarchy: str | None, using: str) -> None:
+    """Raise :class:`BadParameter` for the first parameter the database or ``datetime`` would refuse."""
+    for name, values in params:
+        if name.rsplit(LOOKUP_SEP, 1)[-1] in REGEX_LOOKUPS:
+            for value in values:
+                check_regex(name, value, using)
+        if date_hierarchy and name.startswith(date_hierarchy + LOOKUP_SEP):
+            check_date_part(name, name[len(date_hierarchy) + len(LOOKUP_SEP):], values)
+
+
+def check_regex(name: str, pattern: str, using: str) -> None:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(using=using), connection.cursor() as cursor:  # a savepoint inside the view's
+            cursor.execute("SELECT '' ~ %s", [pattern])
+    except DataError as exc:
+        reason = str(getattr(exc, "__cause__", None) or exc).splitlines()[0]
+        raise BadParameter(f"“{pattern[:100]}” is not a valid regular expression ({reason}).", param=name) from None
+
+
+def check_date_part(name: str, part: str, values: list[str]) -> None:
+    if part not in ("year", "month", "day") or not values:
+        return
+    try:
+        number = int(values[-1])  # stock reads the last value
+    except ValueError:
+        return  # stock's own answer: the ?e=1 redirect
+    if abs(number) > C_INT_MAX or (part == "year" and number > MAX_YEAR):
+        limit = MAX_YEAR if part == "year" else 31 if part == "day" else 12
+        raise BadParameter(f"“{values[-1][:40]}” is out of range: the {part} must be at most {limit}.", param=name)
