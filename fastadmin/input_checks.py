@@ -4,6 +4,8 @@ where they enter: the value is refused with a 400 page naming the parameter inst
 * ``<path>__regex`` / ``<path>__iregex``: PostgreSQL's regular-expression dialect is not Python's, so
   the pattern is compiled by PostgreSQL itself (``SELECT '' ~ pattern``, one tiny statement per regex
   parameter) before any query uses it.
+* ``<path>__range``: stock hands the string to the ORM, which takes its characters for the bounds
+  (two characters) or fails (any other length); the address form is ``__gte`` and ``__lte``.
 * ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
   from them; it turns a ``ValueError`` of the first into its ``?e=1`` redirect (kept here: month 13, day
   31 of February), but a number too large for C (``OverflowError``) or the year 9999 (whose "next
@@ -32,6 +34,9 @@ def check_lookup_params(params: Iterable[tuple[str, list[str]]], date_hierarchy:
         if name.rsplit(LOOKUP_SEP, 1)[-1] in REGEX_LOOKUPS:
             for value in values:
                 check_regex(name, value, using)
+        if name.endswith(LOOKUP_SEP + "range"):
+            # Stock passes the string itself, which the ORM iterates character by character.
+            raise BadParameter("A range cannot be given in the address; use __gte and __lte instead.", param=name)
         if date_hierarchy and name.startswith(date_hierarchy + LOOKUP_SEP):
             check_date_part(name, name[len(date_hierarchy) + len(LOOKUP_SEP):], values)
 

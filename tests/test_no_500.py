@@ -135,3 +135,11 @@ def test_rows_protected_between_check_and_delete_get_the_cannot_delete_page(admi
     from django.contrib.admin.models import LogEntry
 
     assert not LogEntry.objects.exists()  # stock's log entries rolled back with the delete
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "1,5", "ab"])
+def test_a_range_lookup_in_the_address_is_a_400(admin_client, shop, value):
+    """Found by the fuzz suite: stock hands the string to the ORM, which iterates its characters."""
+    response = admin_client.get("/admin/shop/lead/", {"status__range": value})
+    assert response.status_code == 400
+    assert b"<code>status__range</code>" in response.content
