@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR, SEARCH_VAR
 from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
@@ -21,7 +22,7 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
-from .input_checks import check_lookup_params
+from .input_checks import check_lookup_params, refused_lookup
 from .pagination import Page
 
 CURSOR_VAR = "cursor"
@@ -98,6 +99,8 @@ class ChangeList(StockChangeList):
         self.list_filter = changelist_filters(declared, self.model_admin)
         try:
             return super().get_filters(request)
+        except DisallowedModelAdminLookup as exc:
+            raise refused_lookup(self, request, exc) from None
         finally:
             self.list_filter = declared
 

@@ -6,6 +6,9 @@ where they enter: the value is refused with a 400 page naming the parameter inst
   parameter) before any query uses it.
 * ``<path>__range``: stock hands the string to the ORM, which takes its characters for the bounds
   (two characters) or fails (any other length); the address form is ``__gte`` and ``__lte``.
+* A lookup the ModelAdmin does not allow (``lookup_allowed``): stock's ``DisallowedModelAdminLookup``
+  becomes the same 400 and the same ``django.security`` log entry, but on the page that names the
+  parameter (:func:`refused_lookup`) rather than Django's bare "Bad Request (400)".
 * ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
   from them; it turns a ``ValueError`` of the first into its ``?e=1`` redirect (kept here: month 13, day
   31 of February), but a number too large for C (``OverflowError``) or the year 9999 (whose "next
@@ -14,8 +17,10 @@ where they enter: the value is refused with a 400 page naming the parameter inst
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
 from django.db import DataError, connections, transaction
 from django.db.models.constants import LOOKUP_SEP
 
@@ -63,3 +68,16 @@ def check_date_part(name: str, part: str, values: list[str]) -> None:
     if abs(number) > C_INT_MAX or (part == "year" and number > MAX_YEAR):
         limit = MAX_YEAR if part == "year" else 31 if part == "day" else 12
         raise BadParameter(f"“{values[-1][:40]}” is out of range: the {part} must be at most {limit}.", param=name)
+
+
+def refused_lookup(changelist, request, exc: DisallowedModelAdminLookup) -> BadParameter:
+    """Stock's refusal as a :class:`BadParameter` naming the lookup; logged as Django logs it."""
+    logging.getLogger("django.security.DisallowedModelAdminLookup").error(
+        str(exc), exc_info=exc, extra={"status_code": 400, "request": request}
+    )
+    refused = next(
+        (key for key, values in changelist.get_filters_params().items()
+         for value in values if not changelist.model_admin.lookup_allowed(key, value, request)),
+        None,
+    )
+    return BadParameter("Filtering by this field is not allowed in this list.", param=refused)

@@ -143,3 +143,11 @@ def test_a_range_lookup_in_the_address_is_a_400(admin_client, shop, value):
     response = admin_client.get("/admin/shop/lead/", {"status__range": value})
     assert response.status_code == 400
     assert b"<code>status__range</code>" in response.content
+
+
+def test_a_disallowed_lookup_is_a_400_page_naming_it_and_logged_like_stock(admin_client, shop, caplog):
+    with caplog.at_level("ERROR", logger="django.security.DisallowedModelAdminLookup"):
+        response = admin_client.get("/admin/shop/order/", {"customer__email__startswith": "c1"})
+    assert response.status_code == 400
+    assert b"<code>customer__email__startswith</code>" in response.content
+    assert [r.name for r in caplog.records] == ["django.security.DisallowedModelAdminLookup"]
