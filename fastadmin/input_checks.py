@@ -9,6 +9,11 @@ where they enter: the value is refused with a 400 page naming the parameter inst
 * A lookup the ModelAdmin does not allow (``lookup_allowed``): stock's ``DisallowedModelAdminLookup``
   becomes the same 400 and the same ``django.security`` log entry, but on the page that names the
   parameter (:func:`refused_lookup`) rather than Django's bare "Bad Request (400)".
+* Action POSTs: stock filters ``pk__in=<the posted keys>`` before the action runs, so a key the primary
+  key cannot take (``_selected_action=abc``) raises ``ValueError`` inside stock's ``response_action``,
+  for every ModelAdmin, stock ones included. :func:`checked_selection` wraps each changelist view the
+  site serves (``AdminSite.admin_view``) and answers such a POST as stock answers an empty selection:
+  a message saying which key is wrong, and the redirect back to the list.
 * ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
   from them; it turns a ``ValueError`` of the first into its ``?e=1`` redirect (kept here: month 13, day
   31 of February), but a number too large for C (``OverflowError``) or the year 9999 (whose "next
@@ -17,14 +22,20 @@ where they enter: the value is refused with a 400 page naming the parameter inst
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from django.contrib import messages
+from django.contrib.admin import ModelAdmin, helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.core.exceptions import ValidationError
 from django.db import DataError, connections, transaction
 from django.db.models.constants import LOOKUP_SEP
+from django.http import HttpResponseRedirect
 
 from .exceptions import BadParameter
+from .pagination import parse_value
 
 REGEX_LOOKUPS = ("regex", "iregex")
 #: The last year whose following year (the end of stock's bounded ``date_hierarchy`` range) exists.
@@ -81,3 +92,35 @@ def refused_lookup(changelist, request, exc: DisallowedModelAdminLookup) -> BadP
         None,
     )
     return BadParameter("Filtering by this field is not allowed in this list.", param=refused)
+
+
+def checked_selection(view: Callable) -> Callable:
+    """``view`` (a ModelAdmin's ``changelist_view``; other views unchanged) refusing action POSTs whose
+    selected keys the model's primary key cannot take."""
+    model_admin = getattr(view, "__self__", None)
+    if getattr(view, "__name__", "") != "changelist_view" or not isinstance(model_admin, ModelAdmin):
+        return view
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.method == "POST" and "action" in request.POST:
+            bad = invalid_key(model_admin.model, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+            if bad is not None:
+                name = model_admin.opts.verbose_name
+                message = f"“{bad[:40]}” is not a valid key for {name}. No items have been changed."
+                model_admin.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def invalid_key(model, keys: list[str]) -> str | None:
+    """The first of ``keys`` the primary key of ``model`` cannot take (out of its range included)."""
+    for key in keys:
+        try:
+            if parse_value(model._meta.pk, key) is None:
+                return key
+        except (ValidationError, ValueError, TypeError, OverflowError):
+            return key
+    return None

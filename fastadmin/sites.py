@@ -7,6 +7,7 @@ from django.contrib import admin
 
 from . import actions
 from .autocomplete import AutocompleteJsonView
+from .input_checks import checked_selection
 from .options import ModelAdmin
 
 
@@ -20,6 +21,8 @@ class FastAdminSite(admin.AdminSite):
       mounts without touching every app's ``admin.py``. Set ``adopt_default_site = False`` to opt out.
     * ``autocomplete_view`` is :class:`fastadmin.autocomplete.AutocompleteJsonView` (stock's view,
       refusing reverse relations with 403 instead of failing on them).
+    * Every changelist it serves refuses action POSTs whose selected keys are not valid primary keys
+      (a message and the redirect back, as for an empty selection; stock raises ``ValueError``).
     * The site-wide ``delete_selected`` is :func:`fastadmin.actions.delete_selected`, which works for
       every admin served here, fastadmin or adopted stock.
 
@@ -45,6 +48,9 @@ class FastAdminSite(admin.AdminSite):
         """Adopt ``admin.site``'s models if ``adopt_default_site`` (idempotent, cheap)."""
         if self.adopt_default_site:
             self.adopt(admin.site)
+
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(checked_selection(view), cacheable)
 
     def autocomplete_view(self, request):
         return AutocompleteJsonView.as_view(admin_site=self)(request)

@@ -151,3 +151,14 @@ def test_a_disallowed_lookup_is_a_400_page_naming_it_and_logged_like_stock(admin
     assert response.status_code == 400
     assert b"<code>customer__email__startswith</code>" in response.content
     assert [r.name for r in caplog.records] == ["django.security.DisallowedModelAdminLookup"]
+
+
+@pytest.mark.parametrize("url", ["/admin/shop/customer/", "/admin/auth/group/"])  # fastadmin and adopted stock
+@pytest.mark.parametrize("key", ["abc", "99999999999999999999", ""])
+def test_an_action_on_an_invalid_key_changes_nothing_and_says_so(admin_client, shop, url, key):
+    """Found by the fuzz suite: stock's response_action raised ValueError filtering ``pk__in``."""
+    response = admin_client.post(url, {"action": "delete_selected", "_selected_action": [str(shop[4].pk), key],
+                                       "post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "is not a valid key" in response.content.decode()
+    assert Customer.objects.count() == 5
