@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
-from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR, SEARCH_VAR
+from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -22,7 +22,7 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
-from .input_checks import check_lookup_params, refused_lookup
+from .input_checks import check_lookup_params, check_nul, refused_lookup
 from .pagination import Page
 
 CURSOR_VAR = "cursor"
@@ -57,11 +57,7 @@ class ChangeList(StockChangeList):
     """
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        for name, values in request.GET.lists():
-            if name == SEARCH_VAR:
-                continue  # stock's search form reports it ("Null characters are not allowed.")
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
+        check_nul(request.GET.lists())
         self.cursor = request.GET.get(CURSOR_VAR) or None
         self.seek = request.GET.get(SEEK_VAR, "").strip() or None
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"

@@ -11,7 +11,7 @@ where they enter: the value is refused with a 400 page naming the parameter inst
   parameter (:func:`refused_lookup`) rather than Django's bare "Bad Request (400)".
 * Action POSTs: stock filters ``pk__in=<the posted keys>`` before the action runs, so a key the primary
   key cannot take (``_selected_action=abc``) raises ``ValueError`` inside stock's ``response_action``,
-  for every ModelAdmin, stock ones included. :func:`checked_selection` wraps each changelist view the
+  for every ModelAdmin, stock ones included. :func:`checked_changelist` wraps each changelist view the
   site serves (``AdminSite.admin_view``) and answers such a POST as stock answers an empty selection:
   a message saying which key is wrong, and the redirect back to the list.
 * ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
@@ -29,12 +29,15 @@ from collections.abc import Callable, Iterable
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
 from django.db import DataError, connections, transaction
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
 
 from .exceptions import BadParameter
+from .guards import read_alias
+from .locking.pages import problem_response
 from .pagination import parse_value
 
 REGEX_LOOKUPS = ("regex", "iregex")
@@ -55,6 +58,14 @@ def check_lookup_params(params: Iterable[tuple[str, list[str]]], date_hierarchy:
             raise BadParameter("A range cannot be given in the address; use __gte and __lte instead.", param=name)
         if date_hierarchy and name.startswith(date_hierarchy + LOOKUP_SEP):
             check_date_part(name, name[len(date_hierarchy) + len(LOOKUP_SEP):], values)
+
+
+def check_nul(params: Iterable[tuple[str, list[str]]]) -> None:
+    """No parameter name or value may hold NUL (PostgreSQL text cannot); ``q`` is left to stock's
+    search form, which says "Null characters are not allowed."."""
+    for name, values in params:
+        if name != SEARCH_VAR and ("\x00" in name or any("\x00" in value for value in values)):
+            raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
 
 
 def check_regex(name: str, pattern: str, using: str) -> None:
@@ -94,9 +105,10 @@ def refused_lookup(changelist, request, exc: DisallowedModelAdminLookup) -> BadP
     return BadParameter("Filtering by this field is not allowed in this list.", param=refused)
 
 
-def checked_selection(view: Callable) -> Callable:
+def checked_changelist(view: Callable) -> Callable:
     """``view`` (a ModelAdmin's ``changelist_view``; other views unchanged) refusing action POSTs whose
-    selected keys the model's primary key cannot take."""
+    selected keys the model's primary key cannot take, and, for a stock ModelAdmin the site serves
+    (whose ChangeList checks nothing), the lookups :func:`check_lookup_params` refuses."""
     model_admin = getattr(view, "__self__", None)
     if getattr(view, "__name__", "") != "changelist_view" or not isinstance(model_admin, ModelAdmin):
         return view
@@ -110,9 +122,22 @@ def checked_selection(view: Callable) -> Callable:
                 message = f"“{bad[:40]}” is not a valid key for {name}. No items have been changed."
                 model_admin.message_user(request, message, messages.ERROR)
                 return HttpResponseRedirect(request.get_full_path())
+        elif not checks_its_own_lookups(model_admin, request):
+            try:
+                check_nul(request.GET.lists())
+                check_lookup_params(request.GET.lists(), model_admin.date_hierarchy, read_alias(model_admin.model))
+            except BadParameter as exc:
+                return problem_response(model_admin, request, 400, exc)
         return view(request, *args, **kwargs)
 
     return checked
+
+
+def checks_its_own_lookups(model_admin: ModelAdmin, request) -> bool:
+    from .changelist import ChangeList  # imports this module
+
+    changelist = model_admin.get_changelist(request)
+    return isinstance(changelist, type) and issubclass(changelist, ChangeList)
 
 
 def invalid_key(model, keys: list[str]) -> str | None:

@@ -7,7 +7,7 @@ from django.contrib import admin
 
 from . import actions
 from .autocomplete import AutocompleteJsonView
-from .input_checks import checked_selection
+from .input_checks import checked_changelist
 from .options import ModelAdmin
 
 
@@ -22,7 +22,8 @@ class FastAdminSite(admin.AdminSite):
     * ``autocomplete_view`` is :class:`fastadmin.autocomplete.AutocompleteJsonView` (stock's view,
       refusing reverse relations with 403 instead of failing on them).
     * Every changelist it serves refuses action POSTs whose selected keys are not valid primary keys
-      (a message and the redirect back, as for an empty selection; stock raises ``ValueError``).
+      (a message and the redirect back, as for an empty selection; stock raises ``ValueError``), and
+      stock ModelAdmins' changelists get fastadmin's lookup checks (:mod:`fastadmin.input_checks`).
     * The site-wide ``delete_selected`` is :func:`fastadmin.actions.delete_selected`, which works for
       every admin served here, fastadmin or adopted stock.
 
@@ -50,7 +51,7 @@ class FastAdminSite(admin.AdminSite):
             self.adopt(admin.site)
 
     def admin_view(self, view, cacheable=False):
-        return super().admin_view(checked_selection(view), cacheable)
+        return super().admin_view(checked_changelist(view), cacheable)
 
     def autocomplete_view(self, request):
         return AutocompleteJsonView.as_view(admin_site=self)(request)

@@ -162,3 +162,11 @@ def test_an_action_on_an_invalid_key_changes_nothing_and_says_so(admin_client, s
     assert response.status_code == 200
     assert "is not a valid key" in response.content.decode()
     assert Customer.objects.count() == 5
+
+
+@pytest.mark.parametrize("params", [{"id__regex": "+5"}, {"name__iregex": "a\x00b"}, {"name": "\x00"}])
+def test_stock_admins_the_site_serves_get_the_lookup_checks(admin_client, shop, params):
+    """Found by the fuzz suite on auth.Group (stock GroupAdmin, adopted): DataError / ValueError."""
+    response = admin_client.get("/admin/auth/group/", params)
+    assert response.status_code == 400
+    assert f"<code>{next(iter(params))}</code>".encode() in response.content
