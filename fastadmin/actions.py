@@ -32,7 +32,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected as stock_delete_selected
 from django.contrib.admin.decorators import action
 from django.contrib.admin.utils import model_ngettext
-from django.db import IntegrityError, OperationalError, router
+from django.db import IntegrityError, OperationalError, router, transaction
 from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -108,7 +108,15 @@ def delete_small_selection(modeladmin, request: HttpRequest, queryset: QuerySet)
     """Stock's action; its confirmation falls back to stock's template wrapped by fastadmin's, which
     adds the page token to the form (stock's form re-posts each selected key itself, never
     ``select_across``, so with "select all" there is no token: those rows were never shown)."""
-    response = stock_delete_selected(modeladmin, request, queryset)
+    try:
+        # One transaction: rows may gain a PROTECT reference between stock's check and its delete, and
+        # the collector then refuses after stock logged the deletions; roll back both, show the refusal.
+        with transaction.atomic(using=queryset.db):
+            response = stock_delete_selected(modeladmin, request, queryset)
+    except (ProtectedError, RestrictedError) as exc:
+        count = Count(queryset.count(), exact=True)  # the small path: an exact count is cheap
+        deleted_models = cascade_models(modeladmin.model)
+        return confirmation_page(modeladmin, request, queryset, count, deleted_models, [], stopping_rows(exc), True)
     if isinstance(response, TemplateResponse) and not response.is_rendered:
         response.context_data["fastadmin_repost"] = reposted_selection(request, with_keys=False)
         if isinstance(response.template_name, list | tuple):
@@ -133,8 +141,7 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
         try:
             deleted = delete_in_chunks(modeladmin, request, queryset)
         except (ProtectedError, RestrictedError) as exc:  # found by the collector, not the pre-check
-            stopping = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
-            protected = list(islice(stopping, limit))
+            protected = stopping_rows(exc)
         except IntegrityError:  # e.g. a DO_NOTHING relation whose rows still point here
             logger.warning("Delete of %s %s rolled back", count, opts.label, exc_info=True)
             modeladmin.message_user(
@@ -152,6 +159,24 @@ def delete_large_selection(modeladmin, request: HttpRequest, queryset: QuerySet,
             )
             return None
 
+    return confirmation_page(modeladmin, request, queryset, count, deleted_models, perms_lacking, protected, confirmed,
+                             background)
+
+
+def stopping_rows(exc: ProtectedError | RestrictedError) -> list:
+    """Up to ``DELETE_PREVIEW_LIMIT`` of the rows the collector found stopping a delete."""
+    stopping = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    return list(islice(stopping, fa_settings.DELETE_PREVIEW_LIMIT))
+
+
+def confirmation_page(modeladmin, request: HttpRequest, queryset: QuerySet, count: Count, deleted_models: list,
+                      perms_lacking: list[str], protected: list, confirmed: bool,
+                      background: bool = False) -> TemplateResponse:
+    """The bounded confirmation, or the "cannot delete" page when ``perms_lacking`` or ``protected``
+    (a ``background`` delete shows its protected rows and skips them)."""
+    opts = modeladmin.model._meta
+    site = modeladmin.admin_site
+    limit = fa_settings.DELETE_PREVIEW_LIMIT
     objects_name = str(model_ngettext(queryset))
     refused = bool(perms_lacking or (protected and not background))
     context = {

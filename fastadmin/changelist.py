@@ -11,7 +11,8 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR, SEARCH_VAR
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -21,6 +22,7 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
+from .input_checks import check_lookup_params, check_nul, refused_lookup
 from .pagination import Page
 from .search_index.admin import collect_searches
 
@@ -65,11 +67,7 @@ class ChangeList(StockChangeList):
     """
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        for name, values in request.GET.lists():
-            if name == SEARCH_VAR:
-                continue  # stock's search form reports it ("Null characters are not allowed.")
-            if "\x00" in name or any("\x00" in value for value in values):
-                raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
+        check_nul(request.GET.lists())
         self.cursor = request.GET.get(CURSOR_VAR) or None
         self.seek = request.GET.get(SEEK_VAR, "").strip() or None
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"
@@ -101,10 +99,15 @@ class ChangeList(StockChangeList):
         estimated facets). ``self.list_filter`` stays what ``get_list_filter`` returned, which projects
         and Django's tests read back; stock reads it only here, so it holds the converted list just
         while stock builds the specs."""
+        if not getattr(self, "lookups_checked", False):  # facets rebuild the filters once per spec
+            check_lookup_params(request.GET.lists(), self.date_hierarchy, read_alias(self.model))
+            self.lookups_checked = True
         declared = self.list_filter
         self.list_filter = changelist_filters(declared, self.model_admin)
         try:
             return super().get_filters(request)
+        except DisallowedModelAdminLookup as exc:
+            raise refused_lookup(self, request, exc) from None
         finally:
             self.list_filter = declared
 

@@ -65,6 +65,26 @@ def check_settings(app_configs=None, **kwargs):
     return messages
 
 
+@register(Tags.compatibility)
+def check_request_budget(app_configs=None, **kwargs):
+    """``REQUEST_BUDGET_MS``: None, or a positive integer not below the statement timeout."""
+    user = getattr(settings, "FASTADMIN", {})
+    if not isinstance(user, dict):
+        return []  # fastadmin.E001
+    budget = user.get("REQUEST_BUDGET_MS", DEFAULTS["REQUEST_BUDGET_MS"])
+    if budget is None:
+        return []
+    if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
+        return [Error(f"FASTADMIN['REQUEST_BUDGET_MS'] must be None or a positive integer, not {budget!r}.",
+                      hint="Milliseconds, e.g. 6000 (a little above STATEMENT_TIMEOUT_MS).", id="fastadmin.E010")]
+    timeout = user.get("STATEMENT_TIMEOUT_MS", DEFAULTS["STATEMENT_TIMEOUT_MS"])
+    if isinstance(timeout, int) and budget < timeout:
+        return [Warning(f"FASTADMIN['REQUEST_BUDGET_MS'] ({budget}) is below STATEMENT_TIMEOUT_MS ({timeout}).",
+                        hint="The budget then cuts single statements short; set it a little above the timeout.",
+                        id="fastadmin.W010")]
+    return []
+
+
 @register(Tags.database)
 def check_database(app_configs=None, databases=None, **kwargs):
     """Estimated counts and statement timeouts need PostgreSQL; elsewhere counts are capped exact counts."""

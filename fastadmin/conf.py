@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     # Milliseconds the changelist's capped count (at most EXACT_COUNT_THRESHOLD + 1 rows, run when the
     # estimate is under the threshold) may take; past it the estimate is shown.
     "COUNT_TIMEOUT_MS": 250,
+    # Milliseconds one changelist request may spend on the database in all (page, counts, facets, search
+    # probes): per-choice facet estimates stop ("not counted") when it runs out, anything else answers
+    # the too-slow page (503). A little above STATEMENT_TIMEOUT_MS, so one slow statement alone still
+    # gets the statement timeout's answer. None turns it off. See fastadmin.budget.
+    "REQUEST_BUDGET_MS": 6_000,
     # Milliseconds the "count exactly" link may spend counting before it answers "more than N".
     "EXACT_COUNT_TIMEOUT_MS": 5_000,
     # Database alias serving changelist reads and counts (a read replica); None means the model's own.

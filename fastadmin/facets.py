@@ -8,11 +8,18 @@ estimated under ``EXACT_COUNT_THRESHOLD``, else one planner estimate per choice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from django.contrib.admin.filters import FacetsMixin
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Count as CountAggregate
+from django.utils.translation import gettext as _
+
+from .budget import BudgetExhausted, remaining_ms
+from .conf import fa_settings
+from .guards import DEFAULT_STAGE, is_query_canceled, stage
 
 
 class EstimatedFacetsMixin:
@@ -22,20 +29,68 @@ class EstimatedFacetsMixin:
         return estimated_facets(self, changelist)
 
 
-def estimated_facets(spec: FacetsMixin, changelist) -> dict[str, int]:
-    """Facet counts for ``spec``: aggregated exactly on small results, else one planner estimate each."""
+def estimated_facets(spec: FacetsMixin, changelist) -> dict[str, int | str]:
+    """Facet counts for ``spec``: aggregated exactly on small results, else one planner estimate each.
+
+    Under a request budget (:mod:`fastadmin.budget`) what the budget cannot pay for is
+    :func:`not_counted` instead of one statement per choice: a request whose estimates are slow (a
+    pathological regular expression makes every EXPLAIN slow) still answers within the budget.
+    """
+    with stage("counting the filter choices"):
+        try:
+            return _facets(spec, changelist)
+        except BudgetExhausted:  # raised before a statement was sent: the list's transaction is intact
+            return dict.fromkeys(spec.get_facet_counts(changelist.pk_attname, changelist.queryset), not_counted())
+
+
+def _facets(spec: FacetsMixin, changelist) -> dict[str, int | str]:
+    if not budget_left():
+        raise BudgetExhausted(DEFAULT_STAGE)
     filtered = changelist.get_queryset(spec.request, exclude_parameters=spec.expected_parameters())
     lookups = spec.get_facet_counts(changelist.pk_attname, filtered)
     counter = changelist.model_admin.get_counter(spec.request)
-    if connections[filtered.db].vendor != "postgresql" or counter.estimate(filtered.order_by()) < counter.threshold:
+    if connections[filtered.db].vendor != "postgresql":
         return filtered.aggregate(**lookups)
-    result = {}
+    if counter.estimate(filtered.order_by()) < counter.threshold:
+        counts = budgeted(lambda: filtered.aggregate(**lookups), filtered.db)
+        return counts if isinstance(counts, dict) else dict.fromkeys(lookups, counts)
+    result: dict[str, int | str] = {}
     for name, aggregate in lookups.items():
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
         condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
-        result[name] = counter.estimate(queryset.order_by())
+        result[name] = budgeted(lambda q=queryset: counter.estimate(q.order_by()), filtered.db)
     return result
+
+
+def not_counted() -> str:
+    return _("not counted")
+
+
+def budget_left() -> bool:
+    """False once the request's budget is spent (True without a budget)."""
+    left = remaining_ms()
+    return left is None or left > 0
+
+
+def budgeted(estimate: Callable[[], Any], using: str) -> Any:
+    """``estimate()``, or :func:`not_counted` when the budget is spent before or during it. Near the end
+    of the budget the statement runs in a savepoint: the lowered timeout may cancel it, and the list's
+    own transaction must survive that."""
+    left = remaining_ms()
+    if left is None:
+        return estimate()
+    if left <= 0:
+        return not_counted()
+    if left >= fa_settings.STATEMENT_TIMEOUT_MS:
+        return estimate()
+    try:
+        with transaction.atomic(using=using):
+            return estimate()
+    except (BudgetExhausted, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and not is_query_canceled(exc):
+            raise
+        return not_counted()
 
 
 @cache

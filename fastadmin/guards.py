@@ -13,13 +13,25 @@ from django.db.models import Model
 from .conf import fa_settings
 from .replica import current_route
 
-# What the current request was doing, so the too-slow page can say what to narrow.
-current_stage: contextvars.ContextVar[str] = contextvars.ContextVar("fastadmin_stage", default="loading the list")
+#: What the current request was doing, so the too-slow page can say what to narrow.
+DEFAULT_STAGE = "loading the list"
+current_stage: contextvars.ContextVar[str] = contextvars.ContextVar("fastadmin_stage", default=DEFAULT_STAGE)
 
 
 @contextlib.contextmanager
 def stage(description: str) -> Iterator[None]:
+    """Name what the block does. Reset only when the block succeeds: when it raises (a statement
+    timeout), the stage stays set for the handler that names it, until :func:`stage_scope` ends."""
     token = current_stage.set(description)
+    yield
+    current_stage.reset(token)
+
+
+@contextlib.contextmanager
+def stage_scope() -> Iterator[None]:
+    """One request's stages: starts at :data:`DEFAULT_STAGE`; whatever a failed stage left is dropped
+    at the end, so the next request on this thread starts clean."""
+    token = current_stage.set(DEFAULT_STAGE)
     try:
         yield
     finally:

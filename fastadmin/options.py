@@ -31,13 +31,14 @@ from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from .budget import BudgetExhausted, request_budget
 from .cache_admin import ObjectCacheMixin
 from .changelist import ChangeList
 from .checks import ModelAdminChecks
 from .conf import fa_settings
 from .counting import EstimatedCounter
 from .exceptions import BadParameter
-from .guards import current_stage, is_query_canceled, read_alias, statement_timeout
+from .guards import current_stage, is_query_canceled, read_alias, stage_scope, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
 from .rendering.widgets import InputRenderer
@@ -102,34 +103,39 @@ class FastAdminMixin:
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Stock view, run under the read database's statement timeout and rendered inside it, so a
         query that runs too long or a bad page parameter becomes a readable page, not a 500."""
-        try:
-            if request.method in ("GET", "HEAD"):
-                route = self.get_read_policy(request).route(request, self.model)
-                extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
-                token = current_route.set(route)
-                try:
-                    with statement_timeout(fa_settings.STATEMENT_TIMEOUT_MS, read_alias(self.model)):
-                        response = super().changelist_view(request, extra_context)
-                        if hasattr(response, "render"):
-                            response.render()
-                finally:
-                    current_route.reset(token)
-                return response
-            with self._writing(request):
-                return super().changelist_view(request, extra_context)
-        except BadParameter as exc:
-            return self._problem(request, 400, "fastadmin/bad_request.html", message=exc.message, param=exc.param)
-        except Exception as exc:
-            if not is_query_canceled(exc):
-                raise
-            return self._problem(
-                request,
-                503,
-                "fastadmin/too_slow.html",
-                stage=current_stage.get(),
-                timeout_s=fa_settings.STATEMENT_TIMEOUT_MS / 1000,
-                has_search=bool(self.get_search_fields(request)),
-            )
+        with stage_scope():  # the too-slow page reads the stage a failed statement left
+            try:
+                if request.method in ("GET", "HEAD"):
+                    route = self.get_read_policy(request).route(request, self.model)
+                    extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
+                    token = current_route.set(route)
+                    try:
+                        alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
+                        with statement_timeout(timeout, alias), request_budget(
+                            fa_settings.REQUEST_BUDGET_MS, timeout, alias
+                        ):
+                            response = super().changelist_view(request, extra_context)
+                            if hasattr(response, "render"):
+                                response.render()
+                    finally:
+                        current_route.reset(token)
+                    return response
+                with self._writing(request):
+                    return super().changelist_view(request, extra_context)
+            except BadParameter as exc:
+                return self._problem(request, 400, "fastadmin/bad_request.html", message=exc.message, param=exc.param)
+            except Exception as exc:
+                if not (isinstance(exc, BudgetExhausted) or is_query_canceled(exc)):
+                    raise
+                return self._problem(
+                    request,
+                    503,
+                    "fastadmin/too_slow.html",
+                    stage=current_stage.get(),
+                    timeout_s=(fa_settings.REQUEST_BUDGET_MS if isinstance(exc, BudgetExhausted)
+                               else fa_settings.STATEMENT_TIMEOUT_MS) / 1000,
+                    has_search=bool(self.get_search_fields(request)),
+                )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:
         with self._writing(request):

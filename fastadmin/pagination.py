@@ -286,6 +286,10 @@ class KeysetPaginator(BasePaginator):
         )
 
 
+#: The largest OFFSET a page may need (PostgreSQL's bigint, less a page of headroom).
+MAX_OFFSET = 2**63 - 1 - 100_000
+
+
 class CountlessPaginator(DjangoPaginator):
     """Django's ``Paginator`` API without ``COUNT(*)``: a page reads ``per_page + 1`` rows and knows
     from the extra one whether another page follows.
@@ -312,6 +316,8 @@ class CountlessPaginator(DjangoPaginator):
             raise PageNotAnInteger("That page number is not an integer") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1")
+        if (number - 1) * self.per_page > MAX_OFFSET:  # PostgreSQL's OFFSET is a bigint: no such page
+            raise EmptyPage("That page contains no results")
         return number
 
 

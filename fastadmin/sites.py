@@ -6,6 +6,8 @@ from django.apps import apps
 from django.contrib import admin
 
 from . import actions
+from .autocomplete import AutocompleteJsonView
+from .input_checks import checked_changelist
 from .options import ModelAdmin
 
 
@@ -17,6 +19,11 @@ class FastAdminSite(admin.AdminSite):
     * Models that other apps registered on ``django.contrib.admin.site`` (``auth.User``, third-party
       apps) are served here too, with their own ModelAdmin classes, so a project can swap the site it
       mounts without touching every app's ``admin.py``. Set ``adopt_default_site = False`` to opt out.
+    * ``autocomplete_view`` is :class:`fastadmin.autocomplete.AutocompleteJsonView` (stock's view,
+      refusing reverse relations with 403 instead of failing on them).
+    * Every changelist it serves refuses action POSTs whose selected keys are not valid primary keys
+      (a message and the redirect back, as for an empty selection; stock raises ``ValueError``), and
+      stock ModelAdmins' changelists get fastadmin's lookup checks (:mod:`fastadmin.input_checks`).
     * The site-wide ``delete_selected`` is :func:`fastadmin.actions.delete_selected`, which works for
       every admin served here, fastadmin or adopted stock.
 
@@ -42,6 +49,12 @@ class FastAdminSite(admin.AdminSite):
         """Adopt ``admin.site``'s models if ``adopt_default_site`` (idempotent, cheap)."""
         if self.adopt_default_site:
             self.adopt(admin.site)
+
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(checked_changelist(view), cacheable)
+
+    def autocomplete_view(self, request):
+        return AutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_urls(self):
         # URLs are built once all admin modules were imported (autodiscover), so every model that

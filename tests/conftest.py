@@ -74,3 +74,31 @@ def alice():
 @pytest.fixture
 def bob():
     return person("bob")
+
+
+# ------------------------------------------------------------------ Hypothesis profiles (tests/test_fuzz.py)
+def _register_fuzz_profiles() -> None:
+    """``fastadmin`` (loaded by default: fixed seed, bounded for CI) and ``long`` (the deep run:
+    ``--hypothesis-profile=long``, or HYPOTHESIS_PROFILE=long)."""
+    import os
+
+    from hypothesis import HealthCheck, settings
+
+    common = {"derandomize": True, "database": None, "deadline": None, "print_blob": True,
+              "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                        HealthCheck.data_too_large]}
+    settings.register_profile("fastadmin", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")), **common)
+    settings.register_profile("long", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "4500")), **common)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fastadmin"))
+
+
+_register_fuzz_profiles()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    import sys
+
+    fuzz = sys.modules.get("tests.test_fuzz")
+    if fuzz is not None and fuzz.ANSWERS:
+        answers = ", ".join(f"{status}: {n}" for status, n in sorted(fuzz.ANSWERS.items()))
+        terminalreporter.write_line(f"fuzz: {sum(fuzz.ANSWERS.values())} requests answered ({answers})")
