@@ -22,7 +22,7 @@ from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
-from .input_checks import check_lookup_params, check_nul, refused_lookup
+from .input_checks import check_compiles, check_lookup_params, check_nul, refused_lookup
 from .pagination import Page
 from .search_index.admin import collect_searches
 
@@ -132,6 +132,7 @@ class ChangeList(StockChangeList):
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None):
         with stage("filtering and searching the rows"), collect_searches() as searches:
             queryset = super().get_queryset(request, exclude_parameters)
+            check_compiles(queryset)
         if exclude_parameters is None:  # the list itself, not a facet's
             self.search_count = searches[-1].count if searches else None
         return queryset.using(read_alias(self.model))
@@ -183,8 +184,9 @@ class ChangeList(StockChangeList):
         """The counter's answer, unless it is inexact and the page is both first and last: then the
         page holds every row and its length is the count, exactly (an estimate says "≈ 23.7k" after
         a large delete emptied the list; the empty page knows it is 0). An exact answer is kept
-        without reading the page (stock's ``result_count`` never reads the rows)."""
-        if not self.counted.exact and self.page.is_first and self.page.is_last:
+        without reading the page (stock's ``result_count`` never reads the rows). A search service's
+        count (Meilisearch's ``estimatedTotalHits``) is kept too: its pages end at ``maxTotalHits``."""
+        if self.search_count is None and not self.counted.exact and self.page.is_first and self.page.is_last:
             return Count(len(self.page.rows), exact=True)
         return self.counted
 

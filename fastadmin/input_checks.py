@@ -14,6 +14,11 @@ where they enter: the value is refused with a 400 page naming the parameter inst
   for every ModelAdmin, stock ones included. :func:`checked_changelist` wraps each changelist view the
   site serves (``AdminSite.admin_view``) and answers such a POST as stock answers an empty selection:
   a message saying which key is wrong, and the redirect back to the list.
+* Values only the database adapter converts (``GenericIPAddressField``'s ``ipaddress``, a backend's own
+  adapters): stock filters without error and fails when the SQL is compiled, mid-render, with a 500.
+  :func:`check_compiles` compiles the filtered query where the lookups enter and turns a conversion
+  error into stock's own answer for a bad lookup value (``IncorrectLookupParameters``: the ``?e=1``
+  redirect).
 * ``date_hierarchy`` parts: stock builds ``datetime(year, month, day)`` and the next year, month or day
   from them; it turns a ``ValueError`` of the first into its ``?e=1`` redirect (kept here: month 13, day
   31 of February), but a number too large for C (``OverflowError``) or the year 9999 (whose "next
@@ -29,8 +34,9 @@ from collections.abc import Callable, Iterable
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin, helpers
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.db import DataError, connections, transaction
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
@@ -66,6 +72,17 @@ def check_nul(params: Iterable[tuple[str, list[str]]]) -> None:
     for name, values in params:
         if name != SEARCH_VAR and ("\x00" in name or any("\x00" in value for value in values)):
             raise BadParameter("The address contains a NUL character, which no value may hold.", param=name)
+
+
+def check_compiles(queryset) -> None:
+    """Compile ``queryset``'s SQL (no query is sent): a value the adapter refuses raises here, as stock's
+    ``IncorrectLookupParameters``, instead of while the page renders."""
+    try:
+        queryset.query.get_compiler(using=queryset.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        pass  # a valid query that needs no WHERE or matches nothing
+    except (ValueError, TypeError, ValidationError, OverflowError) as exc:
+        raise IncorrectLookupParameters(exc) from exc
 
 
 def check_regex(name: str, pattern: str, using: str) -> None:

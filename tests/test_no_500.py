@@ -112,16 +112,30 @@ def test_protected_rows_get_the_cannot_delete_page(admin_client, shop):
     assert Customer.objects.count() == 5
 
 
-def test_rows_protected_between_check_and_delete_get_the_cannot_delete_page(admin_client, shop, monkeypatch):
-    """An order placed for a selected customer after stock's PROTECT check, before its delete."""
+def test_rows_protected_between_check_and_delete_get_the_cannot_delete_page(
+    transactional_db, admin_client, shop, monkeypatch
+):
+    """An order placed for a selected customer by another session (committed, on its own connection)
+    after stock's PROTECT check, before its delete."""
+    import threading
+
+    from django.db import connection
     from shop.admin import CustomerAdmin
 
     free = [c for c in shop[2:]]
     original = CustomerAdmin.get_deleted_objects
 
+    def place_order() -> None:
+        try:
+            Order.objects.create(customer=free[0], number="RACE", total=1)
+        finally:
+            connection.close()
+
     def check_then_race(self, objs, request):
         answer = original(self, objs, request)
-        Order.objects.create(customer=free[0], number="RACE", total=1)
+        racer = threading.Thread(target=place_order)
+        racer.start()
+        racer.join()
         return answer
 
     monkeypatch.setattr(CustomerAdmin, "get_deleted_objects", check_then_race)
@@ -170,3 +184,15 @@ def test_stock_admins_the_site_serves_get_the_lookup_checks(admin_client, shop, 
     response = admin_client.get("/admin/auth/group/", params)
     assert response.status_code == 400
     assert f"<code>{next(iter(params))}</code>".encode() in response.content
+
+
+@pytest.mark.parametrize("value", ["1", "not an address", "300.1.1.1"])
+def test_a_value_only_the_database_adapter_refuses_is_stocks_bad_lookup_redirect(admin_client, value):
+    """``GenericIPAddressField`` filters any string and fails when the SQL is compiled (found by the fuzz
+    suite: ``?ip=1``); the changelist compiles where the lookups enter and answers stock's ``?e=1``."""
+    from tests.renderapp.models import Specimen
+
+    Specimen.objects.create(ip="10.0.0.1")
+    response = admin_client.get("/admin/renderapp/specimen/", {"ip": value})
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+    assert admin_client.get("/admin/renderapp/specimen/", {"ip": "10.0.0.1"}).status_code == 200
