@@ -30,7 +30,7 @@ def test_loadtest_drives_both_admins_under_gunicorn(seeded, tmp_path, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     before = set(Order.objects.values_list("pk", "number", "customer_id", "status", "total", "shipped_at", "note"))
     out = tmp_path / "load.json"
-    call_command("loadtest", sessions=[2], seconds=3, workers=2, json_path=str(out),
+    call_command("loadtest", sessions=[2], seconds=2, workers=2, json_path=str(out),
                  stdout=io.StringIO(), stderr=io.StringIO())
     runs = {run["admin"]: run for run in json.loads(out.read_text())["runs"]}
     assert set(runs) == {"fastadmin", "stock"}

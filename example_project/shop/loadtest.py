@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
@@ -213,7 +214,7 @@ def staff_mix(session: Session, root: str, rnd: random.Random, record: Callable[
 
 
 def run(host: str, port: int, root: str, sessions: int, seconds: float, username: str, password: str,
-        search_terms: list[str], label: str | None = None, seed: int = 1) -> Result:
+        search_terms: list[str], label: str | None = None, seed: int = 1, timeout: float = 60.0) -> Result:
     """Drive ``sessions`` concurrent staff for ``seconds`` (each finishes the request it is in)."""
     result = Result(label or root, sessions, seconds)
     lock = threading.Lock()
@@ -225,9 +226,9 @@ def run(host: str, port: int, root: str, sessions: int, seconds: float, username
             if not ok and status != 409 and len(result.errors) < 5:
                 result.errors.append(f"{kind}: {status} {body[:160]!r}")
 
-    staff = [Session(host, port) for _ in range(sessions)]
-    for person in staff:  # every session logs in itself: its own session row and CSRF cookie
-        person.login(root, username, password)
+    staff = [Session(host, port, timeout) for _ in range(sessions)]
+    with ThreadPoolExecutor(8) as pool:  # every session logs in itself: its own session row and CSRF cookie
+        list(pool.map(lambda person: person.login(root, username, password), staff))
     start = time.monotonic()
     deadline[0] = start + seconds
 

@@ -34,12 +34,19 @@ ADMINS = {"fastadmin": "/admin/", "stock": "/stock-admin/"}
 PROJECT_DIR = Path(__file__).resolve().parents[3]  # example_project/
 
 
-def database_url(alias: str) -> str:
-    """A ``DATABASE_URL`` for the gunicorn workers naming the database ``alias`` is connected to now."""
+def database_url(alias: str, statement_timeout_s: float | None = None) -> str:
+    """A ``DATABASE_URL`` for the gunicorn workers naming the database ``alias`` is connected to now.
+
+    ``statement_timeout_s`` caps every statement of the session (stock admin has no cap of its own),
+    and PostgreSQL drops the query of a client that went away, so a run's backlog dies with it.
+    """
     s = connections[alias].settings_dict
     auth = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
     host, port = s["HOST"] or "", s["PORT"] or ""
     query = {k: str(v) for k, v in (s.get("OPTIONS") or {}).items() if isinstance(v, str | int)}
+    if statement_timeout_s and not s.get("DISABLE_SERVER_SIDE_CURSORS"):  # PgBouncer ignores `options`
+        query["options"] = (f"-c statement_timeout={int(statement_timeout_s * 1000)} "
+                            "-c client_connection_check_interval=1000")
     if host.startswith("/"):  # a socket directory
         query["host"], host = host, ""
     if s.get("DISABLE_SERVER_SIDE_CURSORS"):
@@ -55,10 +62,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(workers: int, alias: str, settings_module: str = "example_project.settings"):
+def gunicorn(workers: int, alias: str, statement_timeout_s: float | None = None):
     """A gunicorn serving the example project on a free loopback port; yields the port."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(alias), "DJANGO_SETTINGS_MODULE": settings_module,
+    env = {**os.environ, "DATABASE_URL": database_url(alias, statement_timeout_s),
+           "DJANGO_SETTINGS_MODULE": "example_project.settings",
            "DJANGO_DEBUG": "0", "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(PROJECT_DIR.parent)])}
     cmd = [sys.executable, "-m", "gunicorn", "example_project.wsgi:application", "--workers", str(workers),
@@ -116,22 +124,25 @@ class Command(BaseCommand):
         parser.add_argument("--sessions", type=int, nargs="+", default=[8, 32, 64], help="concurrent staff (N)")
         parser.add_argument("--seconds", type=float, default=30.0, help="duration of each run")
         parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+        parser.add_argument("--request-timeout", type=float, default=30.0,
+                            help="seconds a request may take (client and PostgreSQL statement_timeout)")
         parser.add_argument("--admin", choices=sorted(ADMINS), action="append", help="default: both")
         parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
         parser.add_argument("--database", default="default")
 
-    def handle(self, *args, sessions, seconds, workers, admin, json_path, database, **options):
-        if min(sessions) < 1 or seconds <= 0 or workers < 1:
-            raise CommandError("--sessions, --seconds and --workers must be positive")
+    def handle(self, *args, sessions, seconds, workers, request_timeout, admin, json_path, database, **options):
+        if min(sessions) < 1 or seconds <= 0 or workers < 1 or request_timeout <= 0:
+            raise CommandError("--sessions, --seconds, --workers and --request-timeout must be positive")
         ensure_demo_user(using=database)
         terms = search_terms(database)
         rows = []
-        with gunicorn(workers, database) as port:
-            for name in admin or ["fastadmin", "stock"]:
-                for n in sessions:
+        for name in admin or ["fastadmin", "stock"]:
+            for n in sessions:
+                # a fresh server per run: a slow run's queued requests never spill into the next one
+                with gunicorn(workers, database, request_timeout) as port:
                     load = os.getloadavg()[0]
                     result = loadtest.run("127.0.0.1", port, ADMINS[name], n, seconds, USERNAME, PASSWORD,
-                                          terms, label=name)
+                                          terms, label=name, timeout=request_timeout + 5)
                     row = {**result.summary(), "load_avg_1m_before": round(load, 2)}
                     rows.append(row)
                     self.stderr.write(f"{name} N={n}: {row['req_per_s']} req/s, p95 {row['p95_ms']} ms, "
@@ -140,5 +151,6 @@ class Command(BaseCommand):
                         self.stderr.write(f"  error: {error}")
         self.stdout.write(format_table(rows))
         if json_path:
-            Path(json_path).write_text(json.dumps({"workers": workers, "seconds": seconds, "runs": rows}, indent=2))
+            Path(json_path).write_text(json.dumps({"workers": workers, "seconds": seconds,
+                                                   "request_timeout": request_timeout, "runs": rows}, indent=2))
             self.stdout.write(f"\nWrote {json_path}")
