@@ -21,10 +21,10 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
+from example_project.stress import database_url, free_port
 
 from shop import loadtest
 from shop.management.commands.demo_user import PASSWORD, USERNAME, ensure_demo_user
@@ -34,38 +34,25 @@ ADMINS = {"fastadmin": "/admin/", "stock": "/stock-admin/"}
 PROJECT_DIR = Path(__file__).resolve().parents[3]  # example_project/
 
 
-def database_url(alias: str, statement_timeout_s: float | None = None) -> str:
+def server_database_url(alias: str, statement_timeout_s: float | None = None) -> str:
     """A ``DATABASE_URL`` for the gunicorn workers naming the database ``alias`` is connected to now.
 
     ``statement_timeout_s`` caps every statement of the session (stock admin has no cap of its own),
     and PostgreSQL drops the query of a client that went away, so a run's backlog dies with it.
     """
-    s = connections[alias].settings_dict
-    auth = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-    host, port = s["HOST"] or "", s["PORT"] or ""
-    query = {k: str(v) for k, v in (s.get("OPTIONS") or {}).items() if isinstance(v, str | int)}
-    if statement_timeout_s and not s.get("DISABLE_SERVER_SIDE_CURSORS"):  # PgBouncer ignores `options`
+    settings_dict = connections[alias].settings_dict
+    query = {}
+    if statement_timeout_s and not settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):  # PgBouncer ignores it
         query["options"] = (f"-c statement_timeout={int(statement_timeout_s * 1000)} "
                             "-c client_connection_check_interval=1000")
-    if host.startswith("/"):  # a socket directory
-        query["host"], host = host, ""
-    if s.get("DISABLE_SERVER_SIDE_CURSORS"):
-        query["pgbouncer"] = "1"
-    tail = "?" + "&".join(f"{k}={quote(v)}" for k, v in query.items()) if query else ""
-    return f"postgresql://{auth}@{host}{':' + str(port) if port else ''}/{quote(s['NAME'])}{tail}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return database_url(settings_dict, query)
 
 
 @contextmanager
 def gunicorn(workers: int, alias: str, statement_timeout_s: float | None = None):
     """A gunicorn serving the example project on a free loopback port; yields the port."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url(alias, statement_timeout_s),
+    env = {**os.environ, "DATABASE_URL": server_database_url(alias, statement_timeout_s),
            "DJANGO_SETTINGS_MODULE": "example_project.settings",
            "DJANGO_DEBUG": "0", "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "60"),
            "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), str(PROJECT_DIR.parent)])}
