@@ -3,6 +3,8 @@
 #   make demo        venv + install + migrate + seed 1,000,000 orders (once) + index plan + login + runserver :8000
 #                    beside a Celery worker with beat (the Meilisearch sidecar's drain; MEILI_URL turns it on)
 #   make test        the whole pytest suite (embedded PostgreSQL unless DATABASE_URL is set)
+#   make test-pgbouncer  the whole suite through a private PgBouncer in transaction mode in front of
+#                    DATABASE_URL's server (default the machine's PostgreSQL; needs Debian's pgbouncer)
 #   make lint        ruff check
 #   make test-django-admin  Django's own admin tests (installed version's sdist) with fastadmin swapped in;
 #                    fails on any difference not in tests/django_admin/by_design.txt (DJANGO_ADMIN_ARGS: labels)
@@ -27,7 +29,7 @@ STAMP  := $(VENV)/.fastadmin-installed
 
 DJANGO_ADMIN_ARGS ?=
 
-.PHONY: install demo test test-django-admin lint benchmark seed migrate
+.PHONY: install demo test test-pgbouncer test-django-admin lint benchmark seed migrate
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +65,9 @@ test: install
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+
+test-pgbouncer: install
+	$(PY) tests/run_behind_pgbouncer.py
 
 # Needs PostgreSQL at DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test); the sdist is
 # cached in .cache/django-src/.

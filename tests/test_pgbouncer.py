@@ -11,73 +11,29 @@ with locking run through it.
 from __future__ import annotations
 
 import os
-import pwd
-import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import connections
 
 from tests.locking_helpers import make, open_form, person, post, url
-from tests.pg_cluster import free_port, run_as
+from tests.pgbouncer_proc import PGBOUNCER, PgBouncerError
+from tests.pgbouncer_proc import pgbouncer as start_pgbouncer
 from tests.testapp.models import Gadget, Item
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-
 
 @pytest.fixture(scope="session")
 def pgbouncer(django_db_setup):
     if not os.path.exists(PGBOUNCER):
         pytest.skip("pgbouncer is not installed (Debian: apt-get install pgbouncer; .ci/run installs it)")
     target = connections["default"].settings_dict
-    host = target["HOST"] or "127.0.0.1"
-    root = Path(tempfile.mkdtemp(prefix="fastadmin-pgbouncer-"))
-    user = run_as()
-    if host.startswith("/") and user:  # the embedded server's socket: reachable by its owner
-        user = pwd.getpwuid(os.stat(host).st_uid).pw_name
-    port = free_port()
-    (root / "users.txt").write_text(f'"{target["USER"] or "postgres"}" ""\n')
-    (root / "pgbouncer.ini").write_text(
-        "[databases]\n"
-        f"* = host={host} port={target['PORT'] or 5432}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {root / 'users.txt'}\n"
-        "pool_mode = transaction\ndefault_pool_size = 1\nmax_client_conn = 50\n"
-        "server_reset_query =\nignore_startup_parameters = extra_float_digits,options\n"
-        f"logfile = {root / 'pgbouncer.log'}\n"
-    )
-    if user:
-        entry = pwd.getpwnam(user)
-        for path in (root, *root.iterdir()):
-            os.chown(path, entry.pw_uid, entry.pw_gid)
-    process = subprocess.Popen([PGBOUNCER, str(root / "pgbouncer.ini")], user=user,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            psycopg.connect(host="127.0.0.1", port=port, user=target["USER"] or "postgres",
-                            dbname=target["NAME"], connect_timeout=2).close()
-            break
-        except psycopg.OperationalError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log = (root / "pgbouncer.log").read_text() if (root / "pgbouncer.log").exists() else ""
-                shutil.rmtree(root, ignore_errors=True)
-                pytest.fail(f"pgbouncer did not start: {process.stdout.read().decode()} {log}")
-            time.sleep(0.1)
     try:
-        yield port
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(root, ignore_errors=True)
+        with start_pgbouncer(target["HOST"] or "127.0.0.1", target["PORT"], target["USER"] or "postgres",
+                             target["NAME"], pool_size=1) as port:
+            yield port
+    except PgBouncerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

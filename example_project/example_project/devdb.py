@@ -65,14 +65,16 @@ def parse_database_url(url: str) -> dict:
     """Turn a ``postgresql://`` URL into a Django ``DATABASES`` entry.
 
     Supports ``user:password@host:port/name`` and a socket directory given as ``?host=/dir``
-    (which wins over an empty network host). Other query parameters (``sslmode=require``, …)
-    become ``OPTIONS``.
+    (which wins over an empty network host). ``?pgbouncer=1`` says a transaction-mode pooler sits
+    in front: server-side cursors (named cursors outlive a transaction) are turned off, as Django's
+    docs require for PgBouncer. Other query parameters (``sslmode=require``, …) become ``OPTIONS``.
     """
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ValueError(f"Only PostgreSQL URLs are supported, got scheme {parts.scheme!r}")
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = query.pop("host", None) or unquote(parts.hostname or "")
+    behind_pooler = query.pop("pgbouncer", "0").lower() in {"1", "true", "yes", "on"}
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",
@@ -81,4 +83,5 @@ def parse_database_url(url: str) -> dict:
         "HOST": host,
         "PORT": str(parts.port or ""),
         "OPTIONS": query,
+        "DISABLE_SERVER_SIDE_CURSORS": behind_pooler,
     }

@@ -253,17 +253,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def database_url(settings_dict: dict) -> str:
-    """A ``postgresql://`` URL for a Django DATABASES entry (socket directories as ``?host=``)."""
+def database_url(settings_dict: dict, query: dict | None = None) -> str:
+    """A ``postgresql://`` URL for a Django DATABASES entry (socket directories as ``?host=``).
+
+    ``DISABLE_SERVER_SIDE_CURSORS`` (a pooler in front) travels as ``?pgbouncer=1``, which
+    :func:`example_project.devdb.parse_database_url` turns back into the setting; ``query`` adds
+    other parameters (they become connection ``OPTIONS``).
+    """
     user = urllib.parse.quote(settings_dict.get("USER") or "")
     password = urllib.parse.quote(settings_dict.get("PASSWORD") or "")
     host = settings_dict.get("HOST") or ""
     port = settings_dict.get("PORT") or ""
     auth = f"{user}:{password}@" if user or password else ""
     name = urllib.parse.quote(settings_dict["NAME"])
+    query = dict(query or {})
+    if settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+        query["pgbouncer"] = "1"
     if host.startswith("/"):
-        return f"postgresql://{auth}/{name}?host={urllib.parse.quote(host)}"
-    return f"postgresql://{auth}{host}{':' + str(port) if port else ''}/{name}"
+        query["host"], host = host, ""
+    tail = f"?{urllib.parse.urlencode(query)}" if query else ""
+    return f"postgresql://{auth}{host}{':' + str(port) if port and host else ''}/{name}{tail}"
 
 
 class LiveServer:
