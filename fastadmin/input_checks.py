@@ -77,8 +77,9 @@ def check_nul(params: Iterable[tuple[str, list[str]]]) -> None:
 def check_compiles(queryset) -> None:
     """Compile ``queryset``'s SQL (no query is sent): a value the adapter refuses raises here, as stock's
     ``IncorrectLookupParameters``, instead of while the page renders."""
+    where_only = queryset.select_related(None).order_by()  # their errors stay stock's, on first use
     try:
-        queryset.query.get_compiler(using=queryset.db).as_sql()
+        where_only.query.get_compiler(using=queryset.db).as_sql()
     except (EmptyResultSet, FullResultSet):
         pass  # a valid query that needs no WHERE or matches nothing
     except (ValueError, TypeError, ValidationError, OverflowError) as exc:

@@ -8,7 +8,6 @@ the job to the new one: every row ends ``price + 1`` exactly once. Skipped, sayi
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,14 +20,10 @@ from fastadmin.models import Job
 from tests.celery_worker import CeleryWorker, wait_for
 from tests.locking_helpers import make, person
 from tests.test_jobs import GADGETS, job_of, start
-from tests.test_meili_celery import database_url
+from tests.test_meili_celery import broker_url, database_url, publishing_to
 from tests.testapp.models import Gadget
 
 ROWS = 240
-
-
-def broker_url() -> str:
-    return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
 class Worker(CeleryWorker):
@@ -46,11 +41,9 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
         redis.Redis.from_url(broker_url(), socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
         pytest.skip(f"no Redis broker at {broker_url()} ({exc}); CI runs one at 127.0.0.1:6379")
-    from example_project.celery import app
-
-    app.conf.broker_url = broker_url()  # the test process publishes (on commit) to the worker's broker
     process = Worker(tmp_path, "jobs-test")
-    with override_settings(FASTADMIN={"BACKGROUND_ACTION_THRESHOLD": 10}):
+    # The test process publishes (on commit) to the worker's broker, through a current app of its own.
+    with override_settings(FASTADMIN={"BACKGROUND_ACTION_THRESHOLD": 10}), publishing_to(broker_url()):
         try:
             yield process
         finally:

@@ -81,15 +81,18 @@ class Worker(CeleryWorker):
 @contextmanager
 def publishing_to(broker: str, **conf: Any) -> Iterator[Celery]:
     """This process enqueues (on commit) through an app of its own on ``broker``: the shared tasks
-    resolve to the current app. The previous current app is restored afterwards."""
+    resolve to the current app, and in other threads (the live server's) to the default app, so the
+    publisher is both. The previous current app is restored afterwards, and made the default."""
     previous = current_app._get_current_object()
     publisher = Celery("fastadmin_test_publisher", broker=broker, set_as_current=True)
     publisher.conf.update(conf)
+    publisher.set_default()
     try:
         yield publisher
     finally:
         publisher.close()
         previous.set_current()
+        previous.set_default()
 
 
 @pytest.fixture
