@@ -53,11 +53,18 @@ class Count:
 
 
 def humanize(n: int) -> str:
-    """1234 -> '1,234'; 1_234_567 -> '1.2M': an estimate should not look more precise than it is."""
-    for size, suffix, from_n in ((1_000_000_000, "B", 1_000_000_000), (1_000_000, "M", 1_000_000),
-                                 (1_000, "k", 10_000)):
+    """1234 -> '1,234'; 1_234_567 -> '1.2M': an estimate should not look more precise than it is.
+
+    Rounding can reach 1000 of a unit (999_950 -> '1000k'), so the value rolls over to the next unit ('1M').
+    """
+    units = ((1_000, "k", 10_000), (1_000_000, "M", 1_000_000), (1_000_000_000, "B", 1_000_000_000))
+    for index in range(len(units) - 1, -1, -1):
+        size, suffix, from_n = units[index]
         if n >= from_n:
-            value = n / size
+            value = round(n / size, 1)
+            if value >= 1000 and index + 1 < len(units):
+                size, suffix, _ = units[index + 1]
+                value = round(n / size, 1)
             return f"{value:.1f}".rstrip("0").rstrip(".") + suffix
     return f"{n:,}"
 

@@ -170,3 +170,11 @@ def test_unfiltered_total_follows_a_page_holding_every_row(admin_client, many):
     _delete_unseen(pk__gt=Item.objects.order_by("pk").values_list("pk", flat=True)[4])
     page = admin_client.get("/admin/testapp/item/").content.decode()
     assert "5 items" in page and "≈" not in page.split('class="fa-count"')[1].split("</span>")[0]
+
+
+def test_humanize_rolls_over_to_the_next_unit_instead_of_printing_1000k():
+    assert humanize(999_949) == "999.9k"
+    assert humanize(999_950) == "1M"
+    assert humanize(999_999_999) == "1B"
+    assert humanize(1_234_567) == "1.2M"
+    assert humanize(12_345) == "12.3k"
