@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from fastadmin.models import Job
+from tests.browser_helpers import screenshot
 from tests.locking_helpers import make
 from tests.test_browser import CHROMIUM, page  # noqa: F401 - the Chromium page fixture
 from tests.test_jobs_celery import worker  # noqa: F401 - the Celery worker fixture
@@ -53,6 +54,7 @@ def test_job_page_follows_the_job_to_done_and_cancels_another(page, live_server,
                            timeout=60_000)
     assert page.evaluate("window.notReloaded") is True  # updated in place by the polling script
     assert page.inner_text("#fastadmin-job-done") == str(ROWS)
+    screenshot(page, "job")  # FASTADMIN_SCREENSHOTS=1: docs/screenshots/job-*.png
     assert page.locator("#fastadmin-job-cancel").count() == 0
     assert set(Gadget.objects.values_list("price", flat=True)) == {Decimal("2.00")}
 
