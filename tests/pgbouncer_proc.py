@@ -50,14 +50,19 @@ def pgbouncer(host: str, port: int | str, user: str, probe_db: str, pool_size: i
         f"auth_type = trust\nauth_file = {root / 'users.txt'}\n"
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = {max_clients}\n"
         "server_reset_query =\nignore_startup_parameters = extra_float_digits,options\n"
+        "log_connections = 0\nlog_disconnections = 0\n"
         f"logfile = {root / 'pgbouncer.log'}\n"
     )
     if owner:
         entry = pwd.getpwnam(owner)
         for path in (root, *root.iterdir()):
             os.chown(path, entry.pw_uid, entry.pw_gid)
+    # Its console output goes to a file, never to an unread pipe: PgBouncer also logs to stderr, and
+    # once a pipe's 64 KB buffer filled it blocked in write() and stalled every client (the whole
+    # suite through the pooler hung that way). Connection logging is off for the same volume reason.
+    console = open(root / "console.log", "wb")
     process = subprocess.Popen([PGBOUNCER, str(root / "pgbouncer.ini")], user=owner,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=console, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -68,11 +73,13 @@ def pgbouncer(host: str, port: int | str, user: str, probe_db: str, pool_size: i
                 if process.poll() is not None or time.monotonic() > deadline:
                     process.kill()
                     log = (root / "pgbouncer.log").read_text() if (root / "pgbouncer.log").exists() else ""
-                    raise PgBouncerError(f"pgbouncer did not start: {process.stdout.read().decode()} {log}") from None
+                    output = (root / "console.log").read_text(errors="replace")
+                    raise PgBouncerError(f"pgbouncer did not start: {output} {log}") from None
                 time.sleep(0.1)
         yield listen
     finally:
         if process.poll() is None:
             process.terminate()
             process.wait(10)
+        console.close()
         shutil.rmtree(root, ignore_errors=True)
