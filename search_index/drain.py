@@ -208,16 +208,15 @@ def purge_done(using: str | None = None, retention_s: int = DONE_RETENTION_S) ->
     table = connections[using].ops.quote_name(_outbox()._meta.db_table)
     deleted = 0
     labels = _outbox().objects.using(using).filter(done_at__isnull=False).values_list("model", flat=True)
-    with connections[using].cursor() as cursor:
-        for label in set(labels):
-            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [reindex_lock_key(label)])
+    for label in set(labels):
+        # A transaction lock, tried inside the DELETE's own transaction: it conflicts with the
+        # reindex's lock and needs no unlock (a session lock would not survive a transaction pooler).
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [reindex_lock_key(label)])
             if not cursor.fetchone()[0]:
                 continue  # a reindex will replay these rows
-            try:
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE model = %s AND done_at < statement_timestamp() - %s * interval "
-                    "'1 second'", [label, retention_s])
-                deleted += cursor.rowcount
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [reindex_lock_key(label)])
+            cursor.execute(
+                f"DELETE FROM {table} WHERE model = %s AND done_at < statement_timestamp() - %s * interval "
+                "'1 second'", [label, retention_s])
+            deleted += cursor.rowcount
     return deleted

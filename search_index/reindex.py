@@ -2,7 +2,7 @@
 
 :func:`reindex`:
 
-1. refuse if another reindex of the model runs (session advisory lock, held throughout);
+1. refuse if another reindex of the model runs (:func:`reindex_lock`, held throughout);
 2. note the database clock ``t0``;
 3. build ``<index>__reindex``: primary key and settings first, then the rows in keyset-ordered
    batches (``pk > last ORDER BY pk LIMIT n``), each add task waited for; the live index keeps
@@ -20,6 +20,7 @@ documents field by field.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,32 @@ class ReindexBusy(Exception):
 
 def reindex_lock_key(label: str) -> str:
     return f"fastadmin.reindex:{label}"
+
+
+@contextmanager
+def reindex_lock(label: str, using: str) -> Iterator[bool]:
+    """Hold the model's reindex lock for the block; yields False when another process holds it.
+
+    The lock is a *transaction* advisory lock kept in an open transaction on a connection of its
+    own, not a session lock: behind a transaction-mode pooler (PgBouncer) consecutive statements of
+    one client may run on different server connections, so a session lock would be taken on one
+    backend, "released" on another, and leak to whichever client gets the first one next. An open
+    transaction pins its server connection, and a crashed process's transaction is rolled back, so
+    the lock cannot outlive its holder. The transaction takes no snapshot between statements (READ
+    COMMITTED) and writes nothing, so it does not hold back VACUUM while a long reindex runs.
+    """
+    connection = connections.create_connection(using)
+    try:
+        connection.set_autocommit(False)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [reindex_lock_key(label)])
+            acquired = cursor.fetchone()[0]
+        yield acquired
+    finally:
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
 
 
 @dataclass
@@ -86,17 +113,10 @@ def reindex(model: type[Model], *, batch_size: int = 1000, progress: Progress | 
             using: str | None = None) -> ReindexResult:
     spec = _spec(model)
     using = using or router.db_for_write(model)
-    connection = connections[using]
-    key = reindex_lock_key(spec.label)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
-        if not cursor.fetchone()[0]:
+    with reindex_lock(spec.label, using) as acquired:
+        if not acquired:
             raise ReindexBusy(f"A reindex of {spec.model._meta.label} is already running; wait for it to finish.")
-    try:
         return _reindex(spec, batch_size, progress, using)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
 
 
 def _reindex(spec: IndexSpec, batch_size: int, progress: Progress | None, using: str) -> ReindexResult:

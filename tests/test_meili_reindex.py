@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 from fastadmin.search_index.drain import drain
-from fastadmin.search_index.reindex import ReindexBusy, reindex, reindex_lock_key
+from fastadmin.search_index.reindex import ReindexBusy, reindex, reindex_lock
 from shop.models import Lead
 
 from tests.meili_helpers import *  # noqa: F403 - the fake and sidecar fixtures
@@ -75,12 +75,11 @@ def fastadmin_search_index():
 def test_concurrent_reindex_of_one_model_is_refused(sidecar):
     held, release = threading.Event(), threading.Event()
 
-    def other_reindex():
-        with connections["default"].cursor() as cursor:  # a separate connection (this thread's)
-            cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [reindex_lock_key("shop.lead")])
+    def other_reindex():  # another process's reindex, holding the lock the way reindex() does
+        with reindex_lock("shop.lead", "default") as acquired:
+            assert acquired
             held.set()
             release.wait(10)
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [reindex_lock_key("shop.lead")])
         connections.close_all()
 
     thread = threading.Thread(target=other_reindex)
@@ -95,6 +94,29 @@ def test_concurrent_reindex_of_one_model_is_refused(sidecar):
         release.set()
         thread.join(10)
     assert sidecar.writes() == []
+
+
+def test_reindex_lock_is_released_with_its_block_and_keeps_purge_off_the_model():
+    """The lock lives in a transaction of its own connection (it must survive a transaction pooler)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from fastadmin.search_index.drain import purge_done
+
+    from fastadmin.models import SearchOutbox
+
+    old = timezone.now() - timedelta(hours=2)
+    SearchOutbox.objects.bulk_create([SearchOutbox(model=label, object_pk="1", op="upsert", done_at=old)
+                                      for label in ("shop.lead", "shop.customer")])
+    with reindex_lock("shop.lead", "default") as first:
+        assert first
+        with reindex_lock("shop.lead", "default") as second:
+            assert not second  # refused even from this same process: it is not a re-entrant session lock
+        assert purge_done(retention_s=60) == 1  # the customer row; the lead rows wait for the reindex
+        assert list(SearchOutbox.objects.values_list("model", flat=True)) == ["shop.lead"]
+    with reindex_lock("shop.lead", "default") as again:
+        assert again
+    assert purge_done(retention_s=60) == 1 and not SearchOutbox.objects.exists()
 
 
 def test_failed_swap_task_is_an_error_and_the_live_index_stays(sidecar):
