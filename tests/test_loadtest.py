@@ -11,6 +11,7 @@ import io
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -30,6 +31,7 @@ def test_loadtest_drives_both_admins_under_gunicorn(seeded, tmp_path, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     before = set(Order.objects.values_list("pk", "number", "customer_id", "status", "total", "shipped_at", "note"))
     out = tmp_path / "load.json"
+    servers_before = gunicorn_pids()
     call_command("loadtest", sessions=[2], seconds=2, workers=2, json_path=str(out),
                  stdout=io.StringIO(), stderr=io.StringIO())
     runs = {run["admin"]: run for run in json.loads(out.read_text())["runs"]}
@@ -40,9 +42,24 @@ def test_loadtest_drives_both_admins_under_gunicorn(seeded, tmp_path, settings):
         assert run["req_per_s"] > 0, (name, run)
         assert set(run["by_kind_p50_ms"]) == MIX, (name, run)  # every step of the mix ran and succeeded
         assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"], (name, run)
+    assert gunicorn_pids() <= servers_before  # master and workers of both runs are gone
     # saves re-post each form as rendered: the rows come back exactly as seeded (no data lost on the way)
     assert set(Order.objects.values_list("pk", "number", "customer_id", "status", "total", "shipped_at",
                                          "note")) == before
+
+
+def gunicorn_pids() -> set[int]:
+    """Live gunicorn processes serving the example project (zombies excluded)."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError, NotADirectoryError):
+            continue
+        if b"gunicorn" in cmdline and b"example_project.wsgi:application" in cmdline and state != "Z":
+            pids.add(int(entry.name))
+    return pids
 
 
 class HalfBroken(BaseHTTPRequestHandler):

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -59,7 +60,9 @@ def gunicorn(workers: int, alias: str, statement_timeout_s: float | None = None)
     cmd = [sys.executable, "-m", "gunicorn", "example_project.wsgi:application", "--workers", str(workers),
            "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--backlog", "512", "--log-level", "warning"]
     try:
-        process = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR)
+        # Its own session (process group): the cleanup below signals the master *and* its workers, so a
+        # worker stuck in a long request cannot outlive the run as an orphan.
+        process = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, start_new_session=True)
     except FileNotFoundError as exc:
         raise CommandError(f"cannot start gunicorn: {exc}") from exc
     try:
@@ -77,12 +80,20 @@ def gunicorn(workers: int, alias: str, statement_timeout_s: float | None = None)
                 time.sleep(0.2)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen, grace_s: float = 20) -> None:
+    """SIGTERM the process group (gunicorn's graceful stop), then SIGKILL whatever is left of it."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # workers the master did not reap in time
+    process.wait()
 
 
 def search_terms(alias: str) -> list[str]:
