@@ -26,7 +26,6 @@ from django.contrib.admin import helpers
 from django.core.paginator import Paginator
 from django.forms.renderers import get_default_renderer
 from django.http import HttpRequest, HttpResponse
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -41,6 +40,7 @@ from .exceptions import BadParameter
 from .guards import current_stage, is_query_canceled, read_alias, stage_scope, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
+from .problem import problem_page
 from .rendering.widgets import InputRenderer
 from .replica import ReplicaPolicy, current_route
 from .search_index.admin import SearchAdminMixin
@@ -123,7 +123,8 @@ class FastAdminMixin:
                 with self._writing(request):
                     return super().changelist_view(request, extra_context)
             except BadParameter as exc:
-                return self._problem(request, 400, "fastadmin/bad_request.html", message=exc.message, param=exc.param)
+                return self._problem(request, 400, "fastadmin/bad_request.html", _("cannot be shown"),
+                                     message=exc.message, param=exc.param)
             except Exception as exc:
                 if not (isinstance(exc, BudgetExhausted) or is_query_canceled(exc)):
                     raise
@@ -131,10 +132,10 @@ class FastAdminMixin:
                     request,
                     503,
                     "fastadmin/too_slow.html",
+                    _("took too long"),
                     stage=current_stage.get(),
                     timeout_s=(fa_settings.REQUEST_BUDGET_MS if isinstance(exc, BudgetExhausted)
                                else fa_settings.STATEMENT_TIMEOUT_MS) / 1000,
-                    has_search=bool(self.get_search_fields(request)),
                 )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:
@@ -157,17 +158,8 @@ class FastAdminMixin:
         if request.method == "POST":
             self.get_read_policy(request).wrote(request, self.model)
 
-    def _problem(self, request: HttpRequest, status: int, template: str, **context: Any) -> HttpResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": self.opts.verbose_name_plural,
-            "changelist_url": request.path,
-            **context,
-        }
-        request.current_app = self.admin_site.name
-        response = TemplateResponse(request, template, context, status=status)
-        return response.render()
+    def _problem(self, request: HttpRequest, status: int, template: str, what: str, **context: Any) -> HttpResponse:
+        return problem_page(self, request, status, template, what, **context)
 
 
 class ModelAdmin(OptimisticLockingMixin, ObjectCacheMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):

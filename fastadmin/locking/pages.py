@@ -83,16 +83,10 @@ def conflict_response(
 
 
 def problem_response(model_admin: Any, request: HttpRequest, status: int, exc: BadParameter) -> HttpResponse:
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": model_admin.model._meta.verbose_name_plural,
-        "changelist_url": request.path,
-        "message": exc.message,
-        "param": exc.param,
-    }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, "fastadmin/bad_request.html", context, status=status).render()
+    from ..problem import problem_page
+
+    return problem_page(model_admin, request, status, "fastadmin/bad_request.html", _("cannot be shown"),
+                        message=exc.message, param=exc.param)
 
 
 def recent_changes(model: type[models.Model], pk: Any, since: float) -> list:
