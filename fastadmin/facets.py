@@ -3,7 +3,10 @@
 Stock admin computes a filter's facets in one ``COUNT(*) FILTER (WHERE ...)`` per choice over the
 filtered table: a full scan per filter on a large table. :class:`EstimatedFacetsMixin` overrides the
 documented hook ``FacetsMixin.get_facet_queryset``: exact aggregates while the filtered rows are
-estimated under ``EXACT_COUNT_THRESHOLD``, else one planner estimate per choice.
+estimated under ``EXACT_COUNT_THRESHOLD``, else the ModelAdmin's counter per choice. A count that is
+not exact reaches the sidebar as its label ("≈ 72k", "more than 10,000"), never as a bare number
+that reads as exact; a choice the planner puts under the threshold is counted exactly (capped, under
+``COUNT_TIMEOUT_MS``), as the changelist's own count is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from .budget import BudgetExhausted, remaining_ms
 from .conf import fa_settings
+from .counting import Count
 from .guards import DEFAULT_STAGE, is_query_canceled, stage
 
 
@@ -59,8 +63,13 @@ def _facets(spec: FacetsMixin, changelist) -> dict[str, int | str]:
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
         condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
-        result[name] = budgeted(lambda q=queryset: counter.estimate(q.order_by()), filtered.db)
+        result[name] = budgeted(lambda q=queryset: facet_value(counter.count(q.order_by())), filtered.db)
     return result
+
+
+def facet_value(count: Count) -> int | str:
+    """What Django's filter prints in "Name (…)": the number when exact, else the count's label."""
+    return count.value if count.exact else str(count)
 
 
 def not_counted() -> str:
