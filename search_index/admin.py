@@ -89,12 +89,13 @@ class SearchAdminMixin:
             return vars(self)["search_help_text"]
         if not self.search_namespace_help or not self.search_fields:
             return None
-        names = self.get_search_backend().namespaces()
-        if not names:
+        pairs = self.get_search_backend().namespace_labels()
+        if not pairs:
             return None
-        example = names[0]
+        example = pairs[0][1]
+        fields = ", ".join(f"{text} ({name}:)" for text, name in pairs)
         return (
-            f"Search one field with {', '.join(n + ':' for n in names)} — e.g. {example}:value, "
+            f"Search one field by typing its name and a colon: {fields} — e.g. {example}:value, "
             f'{example}:^start, {example}:"two words". Words must all match.'
         )
 

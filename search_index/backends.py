@@ -96,6 +96,10 @@ class BaseSearchBackend:
         """The ``field:`` prefixes this backend understands, in the order to show them."""
         return []
 
+    def namespace_labels(self, request: HttpRequest | None = None) -> list[tuple[str, str]]:
+        """``(label, namespace)`` per namespace, for the help line ("Customer name", "customer__name")."""
+        return [(search_fields_module.label(self.model, name), name) for name in self.namespaces(request)]
+
     def search_field_specs(self, request: HttpRequest | None) -> list[str]:
         if request is None:
             return [str(spec) for spec in self.model_admin.search_fields or ()]

@@ -82,6 +82,23 @@ def resolve(model: type[models.Model], spec: str) -> SearchField:
     return SearchField(spec, path, mode, None, field, owner, related)
 
 
+def label(model: type[models.Model], path: str) -> str:
+    """The column's name as staff read it: verbose names along the path ("Customer name" for
+    ``customer__name``, "ID" for ``id``), not the ORM path."""
+    words, opts = [], model._meta
+    for part in path.split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            words.append(part)
+            break
+        words.append(str(getattr(field, "verbose_name", None) or field.name))
+        if hasattr(field, "path_infos"):
+            opts = field.path_infos[-1].to_opts
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def forward_relation(model: type[models.Model], name: str) -> models.ForeignKey | None:
     """The foreign key (or one-to-one) ``name`` of ``model`` when it is a column of its table."""
     try:

@@ -225,7 +225,7 @@ def test_probe_can_be_turned_off(admin_client, big):
 
 def test_help_text_lists_the_namespaces(admin_client, db):
     content = admin_client.get("/admin/shop/customer/").content.decode()
-    assert "name:, email:, phone:, id:" in content
+    assert "Name (name:), Email (email:), Phone (phone:), ID (id:)" in content
 
 
 @pytest.mark.parametrize("query,status,text", [

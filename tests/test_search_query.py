@@ -60,7 +60,20 @@ def test_non_postgresql_database_falls_back_to_django_search(db, monkeypatch):
 
 def test_help_text_lists_namespaces_unless_the_admin_sets_its_own():
     customer_admin = fastadmin.site.get_model_admin(Customer)
-    assert customer_admin.search_help_text.startswith("Search one field with name:, email:, phone:, id:")
+    assert customer_admin.search_help_text.startswith(
+        "Search one field by typing its name and a colon: Name (name:), Email (email:), Phone (phone:), ID (id:)")
+
+
+def test_help_text_names_related_fields_by_their_labels_not_their_paths():
+    from fastadmin.search_index.fields import label
+    from shop.models import Order
+
+    assert label(Order, "customer__name") == "Customer name"
+    assert label(Order, "pk") == "ID"
+    orders = type("Orders", (fastadmin.ModelAdmin,), {"search_fields": ["number", "customer__name"],
+                                                       "search_namespace_help": True})(Order, fastadmin.site)
+    assert "Customer name (customer__name:)" in orders.search_help_text
+    assert "Number (number:)" in orders.search_help_text
     own = type("Own", (fastadmin.ModelAdmin,), {"search_fields": ["name"], "search_help_text": "Mine",
                                                "search_namespace_help": True})
     assert own(Customer, fastadmin.site).search_help_text == "Mine"
