@@ -34,6 +34,7 @@ from django.db.models.constants import LOOKUP_SEP
 
 from .conf import fa_settings
 from .facets import EstimatedFacetsMixin, estimated_facets, with_estimated_facets
+from .filter_other import autocomplete_params
 from .guards import is_query_canceled, read_alias, statement_timeout
 
 #: Budget of the one query a filter may run for its choices (DISTINCT on a never-analyzed table, or the
@@ -69,6 +70,10 @@ class BoundedChoicesMixin(EstimatedFacetsMixin):
         self.changelist = changelist
         yield from super().choices(changelist)  # type: ignore[misc]
 
+    @property
+    def max_choices(self) -> int:
+        return fa_settings.FILTER_MAX_CHOICES
+
     def hidden_params(self) -> list[tuple[str, str]]:
         """The other active parameters, so typing a value keeps the rest of the filtering."""
         return other_params(self.changelist, self.expected_parameters())  # type: ignore[attr-defined]
@@ -84,11 +89,13 @@ class BoundedRelatedFieldListFilter(BoundedChoicesMixin, RelatedFieldListFilter)
     """
 
     unresolved: list[str] = []
+    autocomplete: dict[str, str] | None = None
 
     def field_choices(self, field, request, model_admin) -> list[tuple[Any, str]]:
         limit = fa_settings.FILTER_MAX_CHOICES
         related = field.remote_field.model
         target = field.target_field.attname
+        self.autocomplete = autocomplete_params(model_admin, field, request)
         ordering = self.field_admin_ordering(field, request, model_admin) or related._meta.ordering or [target]
         queryset = related_choices(field).using(read_alias(related)).order_by(*ordering)
         rows = list(queryset[: limit + 1])

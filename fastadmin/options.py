@@ -37,6 +37,7 @@ from .checks import ModelAdminChecks
 from .conf import fa_settings
 from .counting import EstimatedCounter
 from .exceptions import BadParameter
+from .filter_other import typed_names_response
 from .guards import current_stage, is_query_canceled, read_alias, stage_scope, statement_timeout
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
@@ -106,6 +107,8 @@ class FastAdminMixin:
         with stage_scope():  # the too-slow page reads the stage a failed statement left
             try:
                 if request.method in ("GET", "HEAD"):
+                    if (named := typed_names_response(self, request)) is not None:
+                        return named  # a name typed in a relation filter's "Other" box, as its key
                     route = self.get_read_policy(request).route(request, self.model)
                     extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
                     token = current_route.set(route)
