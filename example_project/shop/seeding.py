@@ -36,7 +36,7 @@ from typing import TextIO
 from django.db import connections, transaction
 from django.db.models import Max
 
-from .models import Country, Customer, Lead, Order
+from .models import Country, Customer, Lead, Order, SeedRun
 
 FIRST_NAMES = [
     "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David", "Elizabeth",
@@ -398,6 +398,32 @@ def estimated_rows(model=Order, using: str = "default") -> int:
         )
         row = cursor.fetchone()
     return int(row[0]) if row else -1
+
+
+def record_seed(rows: int, using: str = "default") -> None:
+    """Mark the shop tables as seeded with ``rows`` orders (the one record ``seed --if-needed`` trusts)."""
+    with transaction.atomic(using=using):
+        SeedRun.objects.using(using).all().delete()
+        SeedRun.objects.using(using).create(rows=rows)
+
+
+def seed_state(rows: int, using: str = "default") -> tuple[bool, str]:
+    """For ``seed --if-needed``: ``(True, "")`` when seeding may run (the shop tables are empty), else
+    ``(False, why)``. Never True for tables holding rows the seed did not put there or that staff
+    may have edited since: a seeded database stays as it is, whatever was added to it."""
+    marker = SeedRun.objects.using(using).order_by("-pk").first()
+    if marker is not None:
+        if marker.rows == rows:
+            return False, f"Already seeded with {rows:,} orders; nothing to do."
+        return False, (f"Keeping the existing data: this database was seeded with {marker.rows:,} orders (and "
+                       f"may hold edits since). `manage.py seed --rows {rows}` replaces every shop row.")
+    if not any(model.objects.using(using).exists() for model in (Order, Lead, Customer)):
+        return True, ""
+    if is_seeded(rows, using):  # seeded before the record existed: record it now
+        record_seed(rows, using)
+        return False, f"Already seeded with {rows:,} orders; nothing to do."
+    return False, ("Keeping the existing data: the shop tables hold rows this command did not create. "
+                   f"`manage.py seed --rows {rows}` replaces every shop row.")
 
 
 def is_seeded(rows: int, using: str = "default") -> bool:

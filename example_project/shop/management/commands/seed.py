@@ -29,7 +29,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-needed",
             action="store_true",
-            help="do nothing when orders and leads already hold exactly --rows rows (pg_class.reltuples)",
+            help="seed only when the shop tables are empty; never replace a seeded or edited database",
         )
         parser.add_argument("--with-user", action="store_true", help="also create the admin/admin superuser")
         parser.add_argument("--database", default="default")
@@ -37,10 +37,15 @@ class Command(BaseCommand):
     def handle(self, *args, rows, chunk, truncate, if_needed, with_user, database, **options):
         if rows < 1:
             raise CommandError("--rows must be at least 1")
-        if if_needed and seeding.is_seeded(rows, using=database):
-            self.stdout.write(f"Already seeded with {rows:,} orders; nothing to do.")
+        go, why = seeding.seed_state(rows, using=database) if if_needed else (True, "")
+        if not go:
+            self.stdout.write(why)
         else:
+            if truncate and not if_needed:
+                self.stderr.write("Replacing every row of the shop tables (TRUNCATE ... RESTART IDENTITY CASCADE).")
             result = seeding.seed(rows, chunk=chunk, truncate=truncate, using=database, stream=self.stderr)
+            if truncate:  # the tables hold exactly this seed (appended rows are not one)
+                seeding.record_seed(rows, using=database)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Seeded {result.customers:,} customers, {result.orders:,} orders and {result.leads:,} "
