@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 
+from . import count_token
 from .counting import Count
 from .exceptions import BadParameter
 from .filters import changelist_filters, other_params
@@ -71,6 +72,9 @@ class ChangeList(StockChangeList):
         self.cursor = request.GET.get(CURSOR_VAR) or None
         self.seek = request.GET.get(SEEK_VAR, "").strip() or None
         self.count_exactly = request.GET.get(COUNT_VAR) == "exact"
+        self.count_token = None if self.count_exactly else request.GET.get(COUNT_VAR)  # see count_token.py
+        self.user_key = str(getattr(request.user, "pk", ""))
+        self.carries_count = False  # the page links carry an exact count the user asked for
         self.wants_page_number = PAGE_VAR in request.GET or ALL_VAR in request.GET
         self.numbered = False
         self.search_count: Count | None = None  # the search backend's own count of its matches
@@ -148,6 +152,9 @@ class ChangeList(StockChangeList):
                 count = counter.count_search(counted, self.search_count)
             elif self.count_exactly:
                 count = counter.exact(counted)
+                self.carries_count = count.exact
+            elif (carried := count_token.carried(self.count_token, count_token.scope(self))) is not None:
+                count, self.carries_count = Count(carried, exact=True), True
             else:
                 count = counter.count(counted)
         if self.wants_page_number and not self.cursor and not self.seek:
@@ -234,7 +241,14 @@ class ChangeList(StockChangeList):
 
     # ------------------------------------------------------------------ links for the templates
     def page_url(self, cursor: str | None) -> str:
-        return self.get_query_string({CURSOR_VAR: cursor})
+        return self.get_query_string({CURSOR_VAR: cursor, **self.carried_count_param})
+
+    @cached_property
+    def carried_count_param(self) -> dict[str, str]:
+        """``{"_count": token}`` when an exact count the user asked for goes on to the next pages."""
+        if not self.carries_count:
+            return {}
+        return {COUNT_VAR: count_token.sign(self.counted.value, count_token.scope(self))}
 
     @property
     def first_url(self) -> str | None:
@@ -267,8 +281,8 @@ class ChangeList(StockChangeList):
 
     @property
     def seek_hidden_params(self) -> list[tuple[str, str]]:
-        """The active filters and search, kept by the jump box's GET form."""
-        return other_params(self, FASTADMIN_PARAMS)
+        """The active filters and search (and a carried exact count), kept by the jump box's GET form."""
+        return other_params(self, FASTADMIN_PARAMS) + list(self.carried_count_param.items())
 
 
 #: The name this class had before it took stock's (``repr`` says ``ChangeList`` like stock's).

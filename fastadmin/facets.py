@@ -11,6 +11,7 @@ that reads as exact; a choice the planner puts under the threshold is counted ex
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -24,6 +25,10 @@ from .budget import BudgetExhausted, remaining_ms
 from .conf import fa_settings
 from .counting import Count
 from .guards import DEFAULT_STAGE, is_query_canceled, stage
+
+
+#: The allowance's clock (a test advances its own).
+clock = time.monotonic
 
 
 class EstimatedFacetsMixin:
@@ -59,11 +64,18 @@ def _facets(spec: FacetsMixin, changelist) -> dict[str, int | str]:
         counts = budgeted(lambda: filtered.aggregate(**lookups), filtered.db)
         return counts if isinstance(counts, dict) else dict.fromkeys(lookups, counts)
     result: dict[str, int | str] = {}
+    # One COUNT_TIMEOUT_MS for the whole filter, not one per choice: past it the remaining choices
+    # are estimated only (a sidebar of 100 customers must not cost 100 capped counts).
+    deadline = clock() + fa_settings.COUNT_TIMEOUT_MS / 1000
     for name, aggregate in lookups.items():
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
         condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
-        result[name] = budgeted(lambda q=queryset: facet_value(counter.count(q.order_by())), filtered.db)
+        if clock() < deadline:
+            result[name] = budgeted(lambda q=queryset: facet_value(counter.count(q.order_by())), filtered.db)
+        else:
+            result[name] = budgeted(lambda q=queryset: facet_value(Count(counter.estimate(q.order_by()), False)),
+                                    filtered.db)
     return result
 
 

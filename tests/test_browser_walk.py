@@ -220,3 +220,23 @@ def search(tab, text: str) -> None:
     tab.fill("input[name=q]", text)
     with tab.expect_navigation():
         tab.press("input[name=q]", "Enter")
+
+
+def test_count_exactly_says_it_is_counting_and_next_keeps_the_count(new_tab, staff, customers, settings):
+    settings.FASTADMIN = {"EXACT_COUNT_THRESHOLD": 10}  # 250 customers: estimated, with "count exactly"
+    tab = new_tab()
+    log_in(tab, "alice", next_url=LIST)
+    assert "≈" in tab.inner_text(".fa-count")
+    href = tab.get_attribute("a.fa-count-exact", "href")
+    # Keep this document (no navigation) to look at it after the click: a listener registered before
+    # ours cancels the link's default action; ours still runs.
+    tab.evaluate("document.addEventListener('click', e => e.preventDefault(), true)")
+    tab.click("a.fa-count-exact")
+    link = tab.locator("a.fa-count-exact")
+    assert link.inner_text() == "counting…" and link.get_attribute("aria-busy") == "true"
+    assert link.get_attribute("role") == "status"  # announced by screen readers
+    tab.goto(LIST + href)  # the link is relative to the list ("?_count=exact")
+    assert tab.inner_text(".fa-count").strip() == "250 customers"
+    submit(tab, "a[rel=next]")
+    assert tab.inner_text(".fa-count").strip() == "250 customers"  # Next keeps the exact count
+    assert tab.locator("a.fa-count-exact").count() == 0

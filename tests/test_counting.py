@@ -194,3 +194,26 @@ def test_humanize_rolls_over_to_the_next_unit_instead_of_printing_1000k():
     assert humanize(999_999_999) == "1B"
     assert humanize(1_234_567) == "1.2M"
     assert humanize(12_345) == "12.3k"
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_an_exact_count_asked_for_is_kept_by_the_page_links_without_counting_again(admin_client, many):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.helpers import rel_links
+
+    counted = admin_client.get("/admin/testapp/item/?_count=exact")
+    assert "5,000 items" in counted.content.decode()
+    nxt = rel_links(counted)["next"]
+    assert "_count=" in nxt and "_count=exact" not in nxt  # a signed count, not a request to count again
+    with CaptureQueriesContext(connection) as captured:
+        second = admin_client.get("/admin/testapp/item/" + nxt)
+    assert "5,000 items" in second.content.decode()
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert "_count=" in rel_links(second)["next"]  # and on to the page after
+    # the same token on another filter's list, or altered, is ignored: the list is estimated again
+    token = nxt.split("_count=", 1)[1].split("&", 1)[0]
+    other = admin_client.get("/admin/testapp/item/", {"kind__exact": "a", "_count": token}).content.decode()
+    assert "5,000 items" not in other and "count exactly" in other
+    altered = admin_client.get("/admin/testapp/item/", {"_count": token[:-2] + "xx"}).content.decode()
+    assert "≈" in altered and "count exactly" in altered

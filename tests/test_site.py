@@ -163,6 +163,28 @@ def test_facets_are_estimated_on_large_results(admin_client, db):
     assert re.search(r"Alpha \(≈ \d+\)", html), re.findall(r"Alpha \([^)]*\)", html)
 
 
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 200})
+@pytest.mark.parametrize("spent", [False, True])
+def test_facet_counts_share_one_time_allowance_per_filter(admin_client, db, monkeypatch, spent):
+    """500 rows, choices of about 100 each: under the threshold, so counted (capped at 201) while the
+    filter's allowance lasts, estimated once it is spent."""
+    from fastadmin import facets
+
+    fresh_items(500)
+    if spent:
+        ticks = iter(range(0, 10_000_000, 10))  # every look at the clock: 10 s later
+        monkeypatch.setattr(facets, "clock", lambda: next(ticks))
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/testapp/item/?_facets=1")
+    assert response.status_code == 200
+    capped = [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper() and "LIMIT 201)" in q["sql"]]
+    html = response.content.decode()
+    if spent:
+        assert not capped and re.search(r"Alpha \(≈ \d+\)", html)
+    else:
+        assert capped and re.search(r"Alpha \(\d+\)", html)
+
+
 @override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 10})
 def test_date_hierarchy_without_distinct_scans(admin_client, db):
     fresh_items(300)
