@@ -26,7 +26,6 @@ from .conf import fa_settings
 from .counting import Count
 from .guards import DEFAULT_STAGE, is_query_canceled, stage
 
-
 #: The allowance's clock (a test advances its own).
 clock = time.monotonic
 
