@@ -99,7 +99,9 @@ DEFAULTS: dict[str, Any] = {
     # request for a job when the selection holds more rows than this (counted or estimated); actions
     # declared with ``@fastadmin.action(background=True)`` always do.
     "BACKGROUND_ACTION_THRESHOLD": 10_000,
-    # Rows per chunk of a background job; each chunk (and the job's checkpoint) is one transaction.
+    # Rows of a background job's first chunk; each chunk (and the job's checkpoint) is one transaction.
+    # Later chunks double while one takes under a tenth of JOB_HEARTBEAT_TIMEOUT_S, up to 10x this
+    # (not when BACKGROUND_CHUNK_PAUSE_S throttles the job).
     "BACKGROUND_CHUNK_SIZE": 5_000,
     # Seconds a job pauses after each chunk, to leave the database (and replicas) room; 0: none.
     "BACKGROUND_CHUNK_PAUSE_S": 0,

@@ -304,3 +304,39 @@ def test_background_action_runs_per_chunk_in_the_worker_even_for_a_small_selecti
     assert set(Gadget.objects.filter(notes="bg;").values_list("pk", flat=True)) == set(chosen)
     job.refresh_from_db()
     assert job.done == 3 and [e["message"] for e in job.errors] == ["A gadget called warn."]
+
+
+@pytest.mark.django_db(transaction=True)  # the chunks' transactions are real ones, as in the worker
+@override_settings(FASTADMIN=SMALL)
+def test_chunks_grow_commit_without_flush_wait_and_still_update_each_row_once(alice, monkeypatch):
+    from django.db import connection
+
+    gadgets(40)
+    job = job_of(start(alice, GADGETS, "update_raise_price", [Gadget.objects.first().pk]))
+    real, seen = runner.run_chunk, []
+
+    def spy(work, chunk):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            mode = cursor.fetchone()[0]
+        result = real(work, chunk)
+        seen.append((result.done, mode))
+        return result
+
+    monkeypatch.setattr(runner, "run_chunk", spy)
+    assert runner.run(job.pk) == Job.DONE
+    assert [done for done, _mode in seen] == [4, 8, 16, 12]  # fast chunks double (up to 10x the setting)
+    assert {mode for _done, mode in seen} == {"off"}  # SET LOCAL: the chunk's transaction only
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert set(Gadget.objects.values_list("price", flat=True)) == {Decimal("2.00")}
+    assert Job.objects.get().done == 40
+
+
+def test_next_chunk_size_follows_the_time_budget():
+    assert runner.next_size(100, 100, 0.1, 3.0) == 200
+    assert runner.next_size(800, 100, 0.1, 3.0) == 1000  # capped at MAX_CHUNK_GROWTH x the setting
+    assert runner.next_size(400, 100, 2.0, 3.0) == 400
+    assert runner.next_size(400, 100, 5.0, 3.0) == 200
+    assert runner.next_size(100, 100, 5.0, 3.0) == 100  # never below the setting

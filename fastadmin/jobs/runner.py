@@ -9,6 +9,16 @@
   the strategy on ``pk > last_key AND pk <= end`` (the stale-selection check first when the selection
   came from a page), and write ``last_key = end``, the counts, errors and the heartbeat. The chunk
   and its checkpoint commit or vanish together: a SIGKILL loses nothing and repeats nothing.
+* **Chunk size.** The first chunk has ``BACKGROUND_CHUNK_SIZE`` rows; the next doubles while a chunk
+  takes under :data:`CHUNK_BUDGET` of the heartbeat timeout (up to :data:`MAX_CHUNK_GROWTH` times the
+  setting) and halves when one takes longer, so a fast table pays the per-chunk round trips and commits
+  less often, and a slow one still heartbeats well within the timeout. With ``BACKGROUND_CHUNK_PAUSE_S``
+  set (a throttled job) every chunk keeps the configured size.
+* **Commit.** Chunk transactions commit with ``synchronous_commit = off`` (``SET LOCAL``): the commit
+  does not wait for its WAL flush. A crash of the *database server* may then lose the last chunks'
+  commits, but each such commit holds both the rows and the checkpoint that records them, so the two
+  are lost together and the resumed job redoes exactly those chunks: nothing is lost, nothing repeated
+  (a worker's SIGKILL loses nothing at all; its commits were made by the server).
 * **Sweep.** :func:`sweep` (beat, every ``JOB_SWEEP_INTERVAL_S``) enqueues active jobs whose heartbeat
   is stale, at most once per timeout each; the claim above sorts out who runs them.
 
@@ -27,7 +37,7 @@ from operator import or_
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Now
 
@@ -42,6 +52,10 @@ logger = logging.getLogger("fastadmin.jobs")
 
 #: Most entries ``Job.errors`` keeps (``error_count`` counts them all).
 MAX_ERRORS = 50
+#: A chunk grows while it takes less than this share of ``JOB_HEARTBEAT_TIMEOUT_S`` and shrinks above it.
+CHUNK_BUDGET = 0.1
+#: Most a chunk grows to, as a multiple of ``BACKGROUND_CHUNK_SIZE``.
+MAX_CHUNK_GROWTH = 10
 
 
 def stale_before() -> Any:
@@ -80,7 +94,8 @@ def run(job_id: int) -> str:
 
 def walk(work: Work, runner: str) -> str:
     job, pk_field = work.job, work.model._meta.pk
-    size = fa_settings.BACKGROUND_CHUNK_SIZE
+    size = base = fa_settings.BACKGROUND_CHUNK_SIZE
+    budget = fa_settings.JOB_HEARTBEAT_TIMEOUT_S * CHUNK_BUDGET
     keys = work.queryset.order_by("pk").values_list("pk", flat=True)
     began, done_here = time.monotonic(), 0
     while True:
@@ -90,7 +105,10 @@ def walk(work: Work, runner: str) -> str:
         chunk = work.queryset if last is None else work.queryset.filter(pk__gt=last)
         if end is not None:
             chunk = chunk.filter(pk__lte=end)
+        started, outermost = time.monotonic(), not connections[work.using].in_atomic_block
         with transaction.atomic(using=work.using):
+            if outermost:  # inside a caller's transaction, SET LOCAL would reach past the chunk
+                relax_commit(work.using)
             row = Job.objects.select_for_update().filter(pk=job.pk).values("status", "runner", "last_key").first()
             if row is None or row["status"] != Job.RUNNING or row["runner"] != runner \
                     or row["last_key"] != job.last_key:
@@ -98,11 +116,30 @@ def walk(work: Work, runner: str) -> str:
             result = run_chunk(work, chunk)
             done_here += result.done
             checkpoint(job, result, end, last, done_here / max(time.monotonic() - began, 1e-6))
+        if not fa_settings.BACKGROUND_CHUNK_PAUSE_S:
+            size = next_size(size, base, time.monotonic() - started, budget)
         if end is None:
             log(job, f"Finished: {job.done:,} rows {work.strategy.verb}, {job.skipped:,} skipped.")
             return Job.DONE
         if fa_settings.BACKGROUND_CHUNK_PAUSE_S:
             time.sleep(fa_settings.BACKGROUND_CHUNK_PAUSE_S)
+
+
+def next_size(size: int, base: int, took: float, budget: float) -> int:
+    """The next chunk's size: doubled under half the budget, halved over it (see the module docstring)."""
+    if took < budget / 2:
+        return min(size * 2, base * MAX_CHUNK_GROWTH)
+    if took > budget:
+        return max(size // 2, base)
+    return size
+
+
+def relax_commit(using: str) -> None:
+    """``SET LOCAL synchronous_commit = off`` for this chunk's transaction (why: module docstring)."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def run_chunk(work: Work, chunk: Any) -> ChunkResult:
