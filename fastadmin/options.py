@@ -106,20 +106,7 @@ class FastAdminMixin:
         with stage_scope():  # the too-slow page reads the stage a failed statement left
             try:
                 if request.method in ("GET", "HEAD"):
-                    route = self.get_read_policy(request).route(request, self.model)
-                    extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
-                    token = current_route.set(route)
-                    try:
-                        alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
-                        with statement_timeout(timeout, alias), request_budget(
-                            fa_settings.REQUEST_BUDGET_MS, timeout, alias
-                        ):
-                            response = super().changelist_view(request, extra_context)
-                            if hasattr(response, "render"):
-                                response.render()
-                    finally:
-                        current_route.reset(token)
-                    return response
+                    return self._read_changelist(request, extra_context)
                 with self._writing(request):
                     return super().changelist_view(request, extra_context)
             except BadParameter as exc:
@@ -136,6 +123,22 @@ class FastAdminMixin:
                                else fa_settings.STATEMENT_TIMEOUT_MS) / 1000,
                     has_search=bool(self.get_search_fields(request)),
                 )
+
+    def _read_changelist(self, request: HttpRequest, extra_context: dict | None) -> HttpResponse:
+        """A GET of the list: routed to the read database, run and rendered inside its statement timeout
+        and the request budget (a lazy render outside them would escape both)."""
+        route = self.get_read_policy(request).route(request, self.model)
+        extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
+        token = current_route.set(route)
+        try:
+            alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
+            with statement_timeout(timeout, alias), request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias):
+                response = super().changelist_view(request, extra_context)
+                if hasattr(response, "render"):
+                    response.render()
+        finally:
+            current_route.reset(token)
+        return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:
         with self._writing(request):
