@@ -132,7 +132,8 @@ class FastAdminMixin:
         token = current_route.set(route)
         try:
             alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
-            with statement_timeout(timeout, alias), request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias):
+            budget = request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias)
+            with statement_timeout(timeout, alias, serial=True), budget:
                 response = super().changelist_view(request, extra_context)
                 if hasattr(response, "render"):
                     response.render()
