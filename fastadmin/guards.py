@@ -50,25 +50,43 @@ def is_postgresql(alias: str) -> bool:
     return connections[alias].vendor == "postgresql"
 
 
+#: The settings a guarded read sets, each to its value, transaction-local; one statement reads the
+#: previous values and sets the new ones, one statement restores them.
+_TIMEOUT = "statement_timeout"
+_SERIAL = "max_parallel_workers_per_gather"
+
+
+def _set_sql(names: list[str]) -> str:
+    return "SELECT " + ", ".join(
+        [f"current_setting('{name}')" for name in names] + [f"set_config('{name}', %s, true)" for name in names]
+    )
+
+
 @contextlib.contextmanager
-def statement_timeout(milliseconds: int, using: str) -> Iterator[None]:
+def statement_timeout(milliseconds: int, using: str, serial: bool = False) -> Iterator[None]:
     """Run the block in a transaction (a savepoint when nested) whose statements PostgreSQL cancels
-    after ``milliseconds``; the previous timeout is restored afterwards. A no-op on other databases."""
+    after ``milliseconds``; the previous settings are restored afterwards. ``serial`` also turns off
+    parallel plans (``max_parallel_workers_per_gather = 0``) in the same statement: a changelist read
+    is a short indexed walk, and under load a Gather plan costs seconds where the serial one costs
+    milliseconds. A no-op on other databases."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
+    names, values = [_TIMEOUT], [f"{int(milliseconds)}ms"]
+    if serial:
+        names.append(_SERIAL), values.append("0")
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)",
-                [f"{int(milliseconds)}ms"],
-            )
-            previous = cursor.fetchone()[0]
+            cursor.execute(_set_sql(names), values)
+            previous = list(cursor.fetchone()[: len(names)])
         yield
-        # Reached only on success: after an error the savepoint rollback restores the setting itself.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+        # Reached only on success: after an error the savepoint rollback restores the settings itself,
+        # and the outermost block's COMMIT ends them (set_config(..., true) is transaction-local).
+        if not outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names), previous)
 
 
 def is_query_canceled(exc: BaseException) -> bool:

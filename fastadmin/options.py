@@ -109,20 +109,7 @@ class FastAdminMixin:
                 if request.method in ("GET", "HEAD"):
                     if (named := typed_names_response(self, request)) is not None:
                         return named  # a name typed in a relation filter's "Other" box, as its key
-                    route = self.get_read_policy(request).route(request, self.model)
-                    extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
-                    token = current_route.set(route)
-                    try:
-                        alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
-                        with statement_timeout(timeout, alias), request_budget(
-                            fa_settings.REQUEST_BUDGET_MS, timeout, alias
-                        ):
-                            response = super().changelist_view(request, extra_context)
-                            if hasattr(response, "render"):
-                                response.render()
-                    finally:
-                        current_route.reset(token)
-                    return response
+                    return self._read_changelist(request, extra_context)
                 with self._writing(request):
                     return super().changelist_view(request, extra_context)
             except BadParameter as exc:
@@ -140,6 +127,23 @@ class FastAdminMixin:
                     timeout_s=(fa_settings.REQUEST_BUDGET_MS if isinstance(exc, BudgetExhausted)
                                else fa_settings.STATEMENT_TIMEOUT_MS) / 1000,
                 )
+
+    def _read_changelist(self, request: HttpRequest, extra_context: dict | None) -> HttpResponse:
+        """A GET of the list: routed to the read database, run and rendered inside its statement timeout
+        and the request budget (a lazy render outside them would escape both)."""
+        route = self.get_read_policy(request).route(request, self.model)
+        extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
+        token = current_route.set(route)
+        try:
+            alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
+            budget = request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias)
+            with statement_timeout(timeout, alias, serial=True), budget:
+                response = super().changelist_view(request, extra_context)
+                if hasattr(response, "render"):
+                    response.render()
+        finally:
+            current_route.reset(token)
+        return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:
         with self._writing(request):
