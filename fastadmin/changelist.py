@@ -12,11 +12,13 @@ from functools import cached_property
 from typing import Any
 
 from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.utils import display_for_value
 from django.contrib.admin.views.main import ALL_VAR, PAGE_VAR
 from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from . import count_token
 from .counting import Count
@@ -278,6 +280,20 @@ class ChangeList(StockChangeList):
         if self.numbered or not self.multi_page:
             return None
         return self.keyset_paginator.seek_key  # the paginator's contract says what can be jumped to
+
+    @property
+    def position(self) -> str | None:
+        """Where this page is in the list ("This page: placed at 1 Jun 2025, 23:58 → 31 May 2025, 09:12"):
+        the leading sort column's values on its first and last rows, in the user's time zone. Keyset
+        pages have no page number, and after a jump the user must see where the list now starts."""
+        lead = self.seek_key
+        rows = self.page.rows if lead is not None and self.page is not None else []
+        if not rows:
+            return None
+        first, last = (display_for_value(getattr(row, lead.attname), self.model_admin.get_empty_value_display())
+                       for row in (rows[0], rows[-1]))
+        return _("This page: %(column)s %(first)s → %(last)s") % {
+            "column": lead.field.verbose_name, "first": first, "last": last}
 
     @property
     def seek_hidden_params(self) -> list[tuple[str, str]]:

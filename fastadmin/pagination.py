@@ -37,6 +37,7 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from .exceptions import BadParameter, InvalidCursor
 from .sort_keys import SortKey, signature, sort_keys
@@ -252,13 +253,19 @@ class KeysetPaginator(BasePaginator):
             value = parse_value(lead.field, raw.strip())
             if value is None:
                 raise ValidationError("empty")
+            whole_day = isinstance(value, datetime.datetime) and parse_date(raw.strip()) is not None
+            if whole_day and lead.descending:  # newest first: the day's last rows come first
+                value += datetime.timedelta(days=1)
             if isinstance(value, datetime.datetime) and settings.USE_TZ and timezone.is_naive(value):
                 value = timezone.make_aware(value)  # a typed date means the user's own time zone
         except (ValidationError, ValueError, TypeError, OverflowError):
             raise BadParameter(
                 f"“{raw[:100]}” is not a valid value for {lead.field.verbose_name}.", param="seek"
             ) from None
-        bound = Q(**{f"{lead.name}__lte" if lead.descending else f"{lead.name}__gte": value})
+        # A whole day typed into a newest-first list starts at the day's last row ("< next midnight"),
+        # not at the evening before (its "<= midnight" would).
+        operator = ("lt" if whole_day else "lte") if lead.descending else "gte"
+        bound = Q(**{f"{lead.name}__{operator}": value})
         segments = [bound]
         if lead.nullable and lead.nulls_at_end(lead.descending):
             segments.append(Q(**{f"{lead.name}__isnull": True}))

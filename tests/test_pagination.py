@@ -1,5 +1,8 @@
 """Keyset pagination returns every row exactly once, in the same order as an OFFSET walk."""
 
+import datetime
+import re
+import zoneinfo
 from urllib.parse import parse_qs
 
 import pytest
@@ -170,8 +173,30 @@ def test_seek_in_admin(admin_client, items):
 
 def test_seek_on_datetime_uses_current_time_zone(items, recwarn):
     page = KeysetPaginator(Item.objects.order_by("-created"), 5).page(seek="2025-01-01")
-    assert page.rows and all(r.created is None or r.created.year <= 2024 for r in page.rows)
+    # newest first, a whole day typed: the page starts at that day's last row (before 2 January)
+    assert page.rows and all(r.created is None or r.created.date() <= datetime.date(2025, 1, 1) for r in page.rows)
     assert not [w for w in recwarn if "naive datetime" in str(w.message)]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_jumping_to_a_day_lands_on_that_day_in_the_users_time_zone(db, descending):
+    from django.utils import timezone
+
+    zone = zoneinfo.ZoneInfo("America/New_York")
+    local = [datetime.datetime(2025, 5, 31, 23, 58), datetime.datetime(2025, 6, 1, 0, 30),
+             datetime.datetime(2025, 6, 1, 22, 0), datetime.datetime(2025, 6, 2, 0, 5)]
+    Item.objects.bulk_create(Item(name=str(t), kind="a", created=t.replace(tzinfo=zone)) for t in local)
+    with timezone.override(zone):
+        ordering = "-created" if descending else "created"
+        rows = KeysetPaginator(Item.objects.order_by(ordering, "pk"), 2).page(seek="2025-06-01").rows
+    first = timezone.localtime(rows[0].created, zone).replace(tzinfo=None)
+    # newest first: the day's last row (not 31 May 23:58); oldest first: the day's first row
+    assert first == (local[2] if descending else local[1])
+
+
+def test_every_keyset_page_says_where_it_is(admin_client, items):
+    html = admin_client.get("/admin/testapp/item/", {"o": "3"}).content.decode()  # sorted by rank
+    assert re.search(r'class="fa-position" role="status">This page: rank \S+ → \S+<', html), html[-3000:]
 
 
 # ---------------------------------------------------------------- the ordering a cursor is bound to
