@@ -1,5 +1,7 @@
 """No lost updates through the change form, deletes and inlines (two clients = two staff members)."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -57,6 +59,12 @@ def test_conflict_page_then_keep_mine(model, alice, bob):
     assert "New" in page and "Lost" in page and "Won" in page  # base / theirs / mine, as displayed
     assert "bob" in page  # who changed it, from the admin log
     assert "Also changed by someone else meanwhile" in page and "Notes" in page
+    # Admin-styled buttons, the merge first (Enter submits it) and primary; "Discard" a cancel link
+    row = page.split('<div class="submit-row">', 1)[1].split("</div>", 1)[0]
+    buttons = re.findall(r"<button [^>]*>[^<]*</button>", row)
+    assert len(buttons) == 3 and all('class="button' in b for b in buttons)
+    assert 'class="button default"' in buttons[0] and "Save with the choices above" in buttons[0]
+    assert re.search(r'class="button cancel-link">Discard my changes</a>', row)
     obj.refresh_from_db()
     assert (obj.status, obj.city) == ("lost", "Oslo")  # nothing written
 
