@@ -62,7 +62,16 @@ demo: migrate
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # pytest exits 5 when it collects nothing: that is a failure here, never a silent pass.
-test: install
+# axe-core for the accessibility tests (tests/test_a11y.py), from the npm registry; they skip, saying
+# why, where npm is missing.
+A11Y := tests/a11y/node_modules/axe-core/axe.min.js
+$(A11Y): tests/a11y/package.json tests/a11y/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm ci --prefix tests/a11y --no-audit --no-fund --silent && touch $@ \
+	    || echo "make test: npm ci failed (offline?), the accessibility tests will skip" >&2; \
+	else echo "make test: npm not found, the accessibility tests will skip" >&2; fi
+
+test: install $(A11Y)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$rc

@@ -216,6 +216,15 @@ def test_conflict_from_two_contexts_merge_per_field(new_tab, staff, customers):
     assert (obj.city, obj.phone, obj.name) == ("Bergen", "+33 1 23", "Ann 007 (Bob)")
 
 
+def test_the_conflict_page_is_accessible(new_tab, staff, customers):
+    from tests.test_a11y import AXE, check
+
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/a11y")
+    _obj, alice = collide(new_tab, customers)
+    check(alice, None)  # the 409 page as answered, at 1280 and 390 px
+
+
 def search(tab, text: str) -> None:
     tab.fill("input[name=q]", text)
     with tab.expect_navigation():
