@@ -64,8 +64,12 @@ def typed_names_response(model_admin: Any, request: Any) -> HttpResponse | None:
     for field, param in relation_filter_params(model_admin, request):
         values = params.getlist(param)
         if values and not all(is_key(field, v) for v in values):
-            params.setlist(param, resolve_typed(field, request, model_admin, values, param, related_choices(field)))
-            changed = True
+            resolved = resolve_typed(field, request, model_admin, values, param, related_choices(field))
+            # Unchanged (no admin searches the related model): no redirect, which would only lead
+            # back here; the ChangeList answers the value as stock does.
+            if resolved != values:
+                params.setlist(param, resolved)
+                changed = True
     return HttpResponseRedirect(f"{request.path}?{params.urlencode()}") if changed else None
 
 
@@ -94,7 +98,7 @@ def resolve_typed(field: Any, request: Any, model_admin: Any, values: list[str],
     Unchanged when the related model has no searching admin on this site: nothing could find a name
     there, and stock's answer stays (``IncorrectLookupParameters``, the ``?e=1`` page).
     """
-    if all(is_key(field, value) for value in values) or searching_admin(model_admin, field, request) is None:
+    if searching_admin(model_admin, field, request) is None:
         return values
     admin = related_admin(model_admin, field, request)
     noun = field.remote_field.model._meta.verbose_name

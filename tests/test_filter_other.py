@@ -10,6 +10,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from shop.models import Customer, Order
 
+import fastadmin
+
 pytestmark = pytest.mark.django_db
 ORDERS = "/admin/shop/order/"
 
@@ -75,3 +77,15 @@ def test_without_view_permission_on_the_related_model_names_are_not_looked_up(sh
     autocomplete = client.get("/admin/autocomplete/", {"app_label": "shop", "model_name": "order",
                                                         "field_name": "customer", "term": "zel"})
     assert autocomplete.status_code == 403
+
+
+def test_a_name_for_a_model_no_admin_searches_is_left_to_stock_without_a_redirect_loop(rf, db):
+    from fastadmin.filter_other import typed_names_response
+    from fastadmin.sites import FastAdminSite
+    from tests.testapp.models import Item
+
+    site = FastAdminSite(name="no_category_admin")  # Item registered, Category (its FK's model) not
+    site.register(Item, type("ItemAdmin", (fastadmin.ModelAdmin,), {"list_filter": ["category"]}))
+    request = rf.get("/admin/testapp/item/", {"category__id__exact": "books"})
+    request.user = User.objects.create_superuser("root", "root@example.com", "x")
+    assert typed_names_response(site.get_model_admin(Item), request) is None  # no redirect back to itself
