@@ -56,10 +56,10 @@ _TIMEOUT = "statement_timeout"
 _SERIAL = "max_parallel_workers_per_gather"
 
 
-def _set_sql(names: list[str]) -> str:
-    return "SELECT " + ", ".join(
-        [f"current_setting('{name}')" for name in names] + [f"set_config('{name}', %s, true)" for name in names]
-    )
+def _set_sql(names: list[str], read_previous: bool) -> str:
+    """``SELECT [current_setting(…), …] set_config(…, %s, true), …`` for ``names``."""
+    reads = [f"current_setting('{name}')" for name in names] if read_previous else []
+    return "SELECT " + ", ".join(reads + [f"set_config('{name}', %s, true)" for name in names])
 
 
 @contextlib.contextmanager
@@ -75,18 +75,19 @@ def statement_timeout(milliseconds: int, using: str, serial: bool = False) -> It
         return
     names, values = [_TIMEOUT], [f"{int(milliseconds)}ms"]
     if serial:
-        names.append(_SERIAL), values.append("0")
+        names.append(_SERIAL)
+        values.append("0")
     outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            cursor.execute(_set_sql(names), values)
+            cursor.execute(_set_sql(names, read_previous=True), values)
             previous = list(cursor.fetchone()[: len(names)])
         yield
         # Reached only on success: after an error the savepoint rollback restores the settings itself,
         # and the outermost block's COMMIT ends them (set_config(..., true) is transaction-local).
         if not outermost:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT " + ", ".join(f"set_config('{name}', %s, true)" for name in names), previous)
+                cursor.execute(_set_sql(names, read_previous=False), previous)
 
 
 def is_query_canceled(exc: BaseException) -> bool:
