@@ -70,11 +70,8 @@ def _facets(spec: FacetsMixin, changelist) -> dict[str, int | str]:
         condition = aggregate.filter if isinstance(aggregate, CountAggregate) else None
         condition = getattr(condition, "condition", condition)  # Django 6 wraps it in AggregateFilter
         queryset = filtered.filter(condition) if condition is not None else filtered
-        if clock() < deadline:
-            result[name] = budgeted(lambda q=queryset: facet_value(counter.count(q.order_by())), filtered.db)
-        else:
-            result[name] = budgeted(lambda q=queryset: facet_value(Count(counter.estimate(q.order_by()), False)),
-                                    filtered.db)
+        count = counter.count if clock() < deadline else lambda q: Count(counter.estimate(q), exact=False)
+        result[name] = budgeted(lambda q=queryset, count=count: facet_value(count(q.order_by())), filtered.db)
     return result
 
 

@@ -113,12 +113,13 @@ class FastAdminMixin:
                 with self._writing(request):
                     return super().changelist_view(request, extra_context)
             except BadParameter as exc:
-                return self._problem(request, 400, "fastadmin/bad_request.html", _("cannot be shown"),
-                                     message=exc.message, param=exc.param)
+                return problem_page(self, request, 400, "fastadmin/bad_request.html", _("cannot be shown"),
+                                    message=exc.message, param=exc.param)
             except Exception as exc:
                 if not (isinstance(exc, BudgetExhausted) or is_query_canceled(exc)):
                     raise
-                return self._problem(
+                return problem_page(
+                    self,
                     request,
                     503,
                     "fastadmin/too_slow.html",
@@ -164,9 +165,6 @@ class FastAdminMixin:
         yield
         if request.method == "POST":
             self.get_read_policy(request).wrote(request, self.model)
-
-    def _problem(self, request: HttpRequest, status: int, template: str, what: str, **context: Any) -> HttpResponse:
-        return problem_page(self, request, status, template, what, **context)
 
 
 class ModelAdmin(OptimisticLockingMixin, ObjectCacheMixin, FastAdminMixin, SearchAdminMixin, admin.ModelAdmin):
