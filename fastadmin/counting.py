@@ -11,6 +11,9 @@ ANALYZE. Only when the estimate is small is a count run, and then bounded by wor
 reads at most ``threshold + 1`` rows (``SELECT count(*) FROM (... LIMIT threshold + 1)``) under
 ``COUNT_TIMEOUT_MS``, because the planner's estimate of a ``LIKE '%term%'`` filter can be far below
 the truth, and an unbounded ``COUNT(*)`` of a common term would run for the whole statement timeout.
+A table whose statistics say it holds at most ``threshold`` rows is counted that way at once: the
+count cannot read more than the table, so the estimate and the count's own budget would only add
+round trips.
 """
 
 from __future__ import annotations
@@ -112,13 +115,20 @@ class EstimatedCounter(BaseCounter):
         self.threshold = fa_settings.EXACT_COUNT_THRESHOLD if threshold is None else threshold
         self.timeout_ms = fa_settings.COUNT_TIMEOUT_MS if timeout_ms is None else timeout_ms
         self.exact_timeout_ms = fa_settings.EXACT_COUNT_TIMEOUT_MS if exact_timeout_ms is None else exact_timeout_ms
+        self._sizes: dict[tuple[str, str], int | None] = {}
 
     # ------------------------------------------------------------------ public API
     def count(self, queryset: QuerySet) -> Count:
         queryset = queryset.order_by()
         if connections[queryset.db].vendor != "postgresql":
             return self._capped(queryset)
-        estimate = self.estimate(queryset)
+        size = self._table_size(queryset)
+        if size is not None and size <= self.threshold:
+            # The whole table holds fewer rows than the cap: the capped count reads at most the table,
+            # so neither the planner's estimate nor a budget of its own is worth two round trips and a
+            # savepoint (the request's statement timeout still bounds it).
+            return self._capped(queryset)
+        estimate = self.estimate(queryset)  # the table's size, read above, when nothing filters it
         if estimate >= self.threshold:
             return Count(estimate, exact=False)
         try:
@@ -174,19 +184,29 @@ class EstimatedCounter(BaseCounter):
         """``reltuples`` scaled to the table's current size, or None when a table was never analyzed.
 
         A partitioned table's own ``reltuples`` is -1 or 0 (its rows live in the partitions): the
-        estimate is the sum over its leaf partitions, at any depth (``pg_partition_tree``; a plain
-        table is its own only leaf).
+        estimate is the sum over its leaf partitions, at any depth (``pg_partition_tree``).
         """
         connection = connections[queryset.db]
         table = connection.ops.quote_name(queryset.model._meta.db_table)
+        key = (queryset.db, table)
+        if key in self._sizes:  # one counter serves one request: its tables' sizes are read once
+            return self._sizes[key]
         with connection.cursor() as cursor:
+            # pg_partition_tree() lists a partitioned table's leaves; for a plain table it returns no
+            # row on some PostgreSQL versions and the table itself on others, hence the OR.
             cursor.execute(
                 "SELECT c.reltuples, c.relpages,"
-                " pg_relation_size(c.oid) / current_setting('block_size')::int"
-                " FROM pg_partition_tree(%s::regclass) t JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf",
-                [table],
+                " pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c"
+                " WHERE (c.oid = %s::regclass AND c.relkind <> 'p')"
+                " OR c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE isleaf)",
+                [table, table],
             )
             rows = cursor.fetchall()
+        self._sizes[key] = size = self._sum_leaves(rows)
+        return size
+
+    @staticmethod
+    def _sum_leaves(rows: list[tuple]) -> int | None:
         if not rows:
             return None
         total = 0.0

@@ -217,3 +217,29 @@ def test_an_exact_count_asked_for_is_kept_by_the_page_links_without_counting_aga
     assert "5,000 items" not in other and "count exactly" in other
     altered = admin_client.get("/admin/testapp/item/", {"_count": token[:-2] + "xx"}).content.decode()
     assert "≈" in altered and "count exactly" in altered
+
+
+def _statements(run):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = run()
+    return result, [q["sql"] for q in captured.captured_queries]
+
+
+def test_an_unfiltered_plain_table_is_sized_from_pg_class_alone(many):
+    # A plain (not partitioned) table: one catalog read, no EXPLAIN, no count, on every PostgreSQL
+    # version (pg_partition_tree() of a plain table is empty on some of them).
+    count, sql = _statements(lambda: EstimatedCounter(threshold=100).count(Item.objects.all()))
+    assert not count.exact and abs(count.value - 5_000) < 1_000
+    assert len(sql) == 1 and "pg_class" in sql[0], sql
+
+
+def test_a_table_under_the_threshold_is_counted_without_estimate_or_savepoint(many):
+    counter = EstimatedCounter(threshold=10_000)
+    count, sql = _statements(lambda: counter.count(Item.objects.filter(kind="a")))
+    assert count == Count(Item.objects.filter(kind="a").count(), exact=True)
+    assert len(sql) == 2 and "pg_class" in sql[0] and sql[1].rstrip().endswith("LIMIT 10001) subquery"), sql
+    # The same counter (one per request) does not read the table's size again.
+    count, sql = _statements(lambda: counter.count(Item.objects.all()))
+    assert count == Count(5_000, exact=True) and len(sql) == 1, sql
