@@ -82,6 +82,8 @@ def specimens(db):
                  day=datetime.date(1999, 12, 31), moment=AWARE + datetime.timedelta(hours=5, minutes=1),
                  clock=datetime.time(0, 0), span=datetime.timedelta(0), uid=uuid.UUID(int=7), data=[],
                  text="it's \"quoted\"", parent=parent),
+        # Padded text: 5.2 shows it as it is, 6.0 strips it (display_for_value).
+        Specimen(name="  padded  ", grade="a", level=3, text="  padded text  ", flag=False, parent=parent),
     ]
     return [parent, *Specimen.objects.bulk_create(rows)]
 

@@ -19,7 +19,7 @@ from .rows import result_list_context
 __all__ = ["renders_template", "result_list_context"]
 
 #: Django versions whose ``items_for_result`` the compiled columns reproduce (tests/test_rendering.py).
-SUPPORTED_DJANGO = {(5, 2)}
+SUPPORTED_DJANGO = {(5, 2), (6, 0), (6, 1)}
 _STOCK_TEMPLATES = str(Path(django.contrib.admin.__file__).parent / "templates") + "/"
 
 

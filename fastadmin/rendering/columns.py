@@ -4,10 +4,16 @@ Stock ``items_for_result`` re-derives everything for every cell of every row: th
 empty value, ``isinstance`` chains over the field type, the link's ``reverse()`` and preserved-filter
 parsing, one ``format_html`` per step. Here those decisions are taken once per column and per
 request (the locale, the time zone and the preserved filters are fixed for a request); a row is then
-a list of closure calls. The output is byte-for-byte what Django 5.2's ``items_for_result`` produces
-(``tests/test_rendering.py`` compares the two); anything this module does not recognise (generic
-relations, reverse one-to-ones, ``a__b`` paths, instance attributes, ...) gets :func:`_stock_repr`,
-a per-row replay of stock's own steps.
+a list of closure calls. The output is byte-for-byte what the installed Django's ``items_for_result``
+produces, 5.2 or 6.x (``tests/test_rendering.py`` compares the two); anything this module does not
+recognise (generic relations, reverse one-to-ones, ``a__b`` paths, instance attributes, ...) gets
+:func:`_stock_repr`, a per-row replay of stock's own steps.
+
+Where 6.0 changed stock, :data:`DJANGO_6` picks its behaviour: 5.2's ``items_for_result`` turns a
+blank string into ``""`` before displaying it, 6.0's ``display_for_value`` strips every string that is
+not marked safe (and shows an empty one as empty, a boolean column's empty value as "unknown"),
+displays a ``user.password`` with its hash summary, and formats an ``a__b`` column with its terminal
+field (``display_for_field``, ``nowrap`` for dates) instead of ``display_for_value``.
 
 Contract of a compiled :class:`Column`: ``cell(obj) -> str`` is the whole ``<td>``/``<th>``;
 ``missing(obj)`` is that cell when the value's lookup raised ``ObjectDoesNotExist``; ``open_tag`` is
@@ -26,16 +32,19 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import django
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import display_for_field, display_for_value, lookup_field
+from django.contrib.admin.utils import display_for_field, display_for_value, get_fields_from_path, lookup_field
 from django.contrib.admin.views.main import ChangeList as StockChangeList
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import EMPTY_VALUES
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.templatetags.static import static
 from django.urls import NoReverseMatch
 from django.utils import formats
 from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from .dates import datetime_formatter
@@ -43,6 +52,8 @@ from .dates import datetime_formatter
 _escape = html.escape
 _PK_TOKEN = "fastadminpk0"  # unchanged by admin's quote() and by URL quoting
 _DATE_TYPES = (datetime.date, datetime.time)
+#: Stock's row rendering as changed in Django 6.0 (see the module's docstring).
+DJANGO_6 = django.VERSION >= (6, 0)
 
 
 @dataclass(slots=True)
@@ -218,6 +229,8 @@ def _field_repr(env: Env, field, link: bool) -> Callable[[Any], str]:
             return empty_html if value is None else conditional_escape(value)
 
         return related
+    if DJANGO_6 and name == "password":  # 6.0: a user model's password shows its hash summary
+        return _generic_field(field, empty, link)
     if getattr(field, "flatchoices", None):
         try:
             labels = {k: conditional_escape(v) for k, v in dict(field.flatchoices).items()}
@@ -252,16 +265,24 @@ def _field_repr(env: Env, field, link: bool) -> Callable[[Any], str]:
         fmt = _text(lambda value: display_for_value(value, empty))
 
     def formatted(obj) -> str:
-        value = getattr(obj, name)
-        if isinstance(value, str) and value.strip() == "":
-            value = ""
+        value = _blank_to_empty(getattr(obj, name))
         return empty_html if value in empty_values else fmt(value)
 
     return formatted
 
 
 def _blank_to_empty(value: Any) -> Any:
+    """5.2's ``items_for_result`` step; on 6.x ``display_for_value`` strips strings itself."""
+    if DJANGO_6:
+        return value
     return "" if isinstance(value, str) and value.strip() == "" else value
+
+
+def _stripped(value: str) -> str:
+    """A string cell's text before display: 6.x strips it (unless marked safe), 5.2 only blanks it."""
+    if DJANGO_6:
+        return value if isinstance(value, SafeString) else value.strip()
+    return "" if value.strip() == "" else value
 
 
 def _text(fmt: Callable[[Any], Any]) -> Callable[[Any], str]:
@@ -343,12 +364,11 @@ def _display_value(env: Env, get, empty, boolean: bool, classes: str) -> Callabl
     def value_repr(obj) -> tuple[str, str]:
         value = get(obj)
         if isinstance(value, str):
-            if value.strip() == "":
-                value = ""
-            elif not boolean:  # display_for_value(str) is str(value)
+            value = _stripped(value)
+            if value and not boolean:  # display_for_value(str) is str(value)
                 return conditional_escape(value), classes
         if boolean:
-            shown = icon(value)
+            shown = icon(None if DJANGO_6 and value in EMPTY_VALUES else value)
         elif value in EMPTY_VALUES:
             shown = empty_html
         elif isinstance(value, (int, decimal.Decimal, float)) and not isinstance(value, bool):
@@ -369,16 +389,24 @@ def _stock_repr(env: Env, cl, name: Any, field_class: str, link: bool) -> Callab
         empty = getattr(attr, "empty_value_display", admin_empty)
         value = _blank_to_empty(value)
         classes = [field_class]
+        if DJANGO_6 and f is None and isinstance(name, str) and LOOKUP_SEP in name:
+            try:  # 6.0: a chain of relations is displayed by its terminal field
+                f = get_fields_from_path(cl.model, name)[-1]
+            except FieldDoesNotExist:
+                pass
         if f is None or f.auto_created:
             boolean = getattr(attr, "boolean", False)
             if isinstance(attr, property) and hasattr(attr, "fget"):
                 boolean = getattr(attr.fget, "boolean", False)
-            shown = env.icon(value) if boolean else display_for_value(value, empty)
+            if boolean and not DJANGO_6:
+                shown = env.icon(value)
+            else:
+                shown = display_for_value(value, empty, boolean)
             if isinstance(value, _DATE_TYPES):
                 classes.append("nowrap")
         else:
             if isinstance(f.remote_field, models.ManyToOneRel):
-                related = getattr(obj, f.name)
+                related = value if DJANGO_6 else getattr(obj, f.name)
                 shown = empty if related is None else related
             else:
                 shown = display_for_field(value, f, empty, avoid_link=link)
