@@ -278,9 +278,13 @@ class TrigramSearchBackend(BaseSearchBackend):
         else:
             chosen = fields
         run = longest_word(term.value)
-        parts: list[Q] = []
+        parts: list[Q | None] = []
         prefixed: list[str] = []
         served = True
+        # Fields behind one relation (customer__name, customer__email): one probe, one subquery, in
+        # the place of the first of them in the OR.
+        hops: dict[str, int] = {}
+        groups: dict[int, list[tuple[SearchField, Q, Q | None, bool]]] = {}
         for field in chosen:
             mode = term.mode or field.mode
             indexed = True
@@ -296,7 +300,17 @@ class TrigramSearchBackend(BaseSearchBackend):
             if condition is None:
                 continue  # the value cannot be one of this field's (a word for an integer): no match here
             served = served and indexed
-            parts.append(self._through_relation(field, mode, term.value, condition, indexed) if through else condition)
+            if through and field.related:
+                hop, _, rest = field.path.partition(LOOKUP_SEP)
+                if hop not in hops:
+                    hops[hop] = len(parts)
+                    parts.append(None)
+                inner = self._condition(field, mode, term.value, path=rest)
+                groups.setdefault(hops[hop], []).append((field, condition, inner, indexed))
+            else:
+                parts.append(condition)
+        for index, group in groups.items():
+            parts[index] = self._through_relation(group)
         notice = None
         if prefixed:
             notice = (
@@ -329,11 +343,19 @@ class TrigramSearchBackend(BaseSearchBackend):
             return fulltext.condition(path, value, self.using or "default")
         return Q(**{f"{path}__icontains": value})
 
-    def _through_relation(self, field: SearchField, mode: str, value: str, condition: Q, indexed: bool) -> Q:
-        """A condition on a related row as one on this table's keys (:mod:`.relations`)."""
-        if not field.related:
-            return condition
-        inner = self._condition(field, mode, value, path=field.path.partition(LOOKUP_SEP)[2])
+    def _through_relation(self, group: list[tuple[SearchField, Q, Q | None, bool]]) -> Q:
+        """Conditions on the fields behind one relation, as one condition on this table's keys
+        (:mod:`.relations`): ``(field, condition, condition on the related model, indexed)`` each.
+        OR-ing them on the related side reads the related table once (a BitmapOr of its indexes),
+        not once per field."""
+        field = group[0][0]
+        if len(group) == 1:
+            _field, condition, inner, indexed = group[0]
+        else:
+            condition = Q.create([g[1] for g in group], connector=Q.OR)
+            inners = [g[2] for g in group]
+            inner = None if None in inners else Q.create(inners, connector=Q.OR)
+            indexed = all(g[3] for g in group)
         return through_relation(self.model, field, condition, inner, using=self.using, probe=indexed)
 
     def _lookup(self, field: SearchField, value: str, path: str | None) -> Q | None:

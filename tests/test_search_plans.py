@@ -66,6 +66,22 @@ def test_more_related_matches_than_the_limit_use_a_hashed_subplan(shop):
     assert "hashed SubPlan" in plan and "Seq Scan on shop_order" not in plan, plan
 
 
+@override_settings(FASTADMIN={"SEARCH_RELATED_LIMIT": 10, "SEARCH_PROBE_LIMIT": 0})
+def test_fields_behind_one_relation_share_one_probe_and_one_subquery(shop):
+    """customer__name and customer__email: one read of the customers (on a big table a BitmapOr of
+    their two indexes), not one probe and one hashed subplan per field."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        result = search(Order, "smith")
+    probes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "shop_customer"."id"')]
+    assert len(probes) == 1 and '"name"' in probes[0] and '"email"' in probes[0], probes
+    sql = str(result.queryset.query)
+    assert sql.count("SELECT U0.") == 1 and sql.count('IN (SELECT') == 1, sql
+    plan = explain(result.queryset[:101])
+    assert "SubPlan 1" in plan and "SubPlan 2" not in plan, plan
+
+
 def test_a_rare_term_through_a_foreign_key_reads_the_foreign_key_index(shop):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE shop_customer SET name = 'Zebulon Quux' WHERE id = (SELECT min(id) FROM shop_customer)")
