@@ -27,6 +27,8 @@ from .filters import changelist_filters, other_params
 from .guards import read_alias, stage
 from .input_checks import check_compiles, check_lookup_params, check_nul, refused_lookup
 from .pagination import Page
+from .query_strings import QueryStrings
+from .rendering import compiled_filter_template
 from .search_index.admin import collect_searches
 
 CURSOR_VAR = "cursor"
@@ -34,6 +36,7 @@ SEEK_VAR = "seek"
 COUNT_VAR = "_count"
 # Parameters the changelist reads itself; stock ChangeList would take them for field lookups.
 FASTADMIN_PARAMS = (CURSOR_VAR, SEEK_VAR, COUNT_VAR)
+NO_FASTADMIN_PARAMS: dict[str, None] = dict.fromkeys(FASTADMIN_PARAMS)  # None removes the key
 
 
 #: Attributes stock's ``get_results`` assigns that fastadmin derives from the keyset page (the counts
@@ -96,9 +99,12 @@ class ChangeList(StockChangeList):
 
     def get_query_string(self, new_params: dict | None = None, remove: list | None = None) -> str:
         """Links (sorting, filters, facets) start from the first page: a cursor belongs to one ordering
-        and one set of rows. Only the page links pass a cursor on, explicitly."""
-        own: dict[str, Any] = dict.fromkeys(FASTADMIN_PARAMS)  # None removes the key
-        return super().get_query_string({**own, **(new_params or {})}, remove)
+        and one set of rows. Only the page links pass a cursor on, explicitly. Stock's string, with
+        each parameter encoded once per page (:mod:`.query_strings`)."""
+        strings = self.__dict__.get("_query_strings")
+        if strings is None or strings.params is not self.filter_params:
+            strings = self.__dict__["_query_strings"] = QueryStrings(self.filter_params)
+        return strings.build({**NO_FASTADMIN_PARAMS, **(new_params or {})}, remove)
 
     def get_filters(self, request: HttpRequest):
         """Stock's specs, built from :func:`~fastadmin.filters.changelist_filters` (bounded classes,
@@ -111,7 +117,10 @@ class ChangeList(StockChangeList):
         declared = self.list_filter
         self.list_filter = changelist_filters(declared, self.model_admin)
         try:
-            return super().get_filters(request)
+            filters = super().get_filters(request)
+            for spec in filters[0]:
+                spec.template = compiled_filter_template(spec.template)
+            return filters
         except DisallowedModelAdminLookup as exc:
             raise refused_lookup(self, request, exc) from None
         finally:

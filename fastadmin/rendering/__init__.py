@@ -11,12 +11,13 @@ from pathlib import Path
 
 import django
 import django.contrib.admin
+from django.template.loader import get_template
 
 from fastadmin.conf import fa_settings
 
 from .rows import result_list_context
 
-__all__ = ["renders_template", "result_list_context"]
+__all__ = ["compiled_filter_template", "renders_template", "result_list_context"]
 
 #: Django versions whose ``items_for_result`` the compiled columns reproduce (tests/test_rendering.py).
 SUPPORTED_DJANGO = {(5, 2), (6, 0), (6, 1)}
@@ -27,5 +28,18 @@ def renders_template(template) -> bool:
     """True when ``template`` is Django's own ``change_list_results.html`` and the renderer is on."""
     if not fa_settings.COMPILED_RESULT_LIST or django.VERSION[:2] not in SUPPORTED_DJANGO:
         return False
+    return is_djangos_own(template)
+
+
+def is_djangos_own(template) -> bool:
+    """Whether ``template`` was loaded from Django's admin, not from a project's override."""
     origin = getattr(template, "origin", None)
     return bool(origin and origin.name and str(origin.name).startswith(_STOCK_TEMPLATES))
+
+
+def compiled_filter_template(name: str) -> str:
+    """``fastadmin/filter.html`` (the same markup, its choices printed in one pass) for a filter that
+    uses Django's own ``admin/filter.html``; any other template, or a project's override, unchanged."""
+    if name != "admin/filter.html" or not fa_settings.COMPILED_RESULT_LIST:
+        return name
+    return "fastadmin/filter.html" if is_djangos_own(get_template(name)) else name

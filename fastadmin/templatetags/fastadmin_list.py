@@ -18,7 +18,10 @@ from django.contrib.admin.templatetags.admin_list import (
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, SEARCH_VAR
 from django.db import models
+from django.template.base import render_value_in_context
 from django.utils import formats, timezone
+from django.utils.encoding import iri_to_uri
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -169,6 +172,21 @@ def fastadmin_page_token(cl):
     holds the formset's own hidden fields only)."""
     page_token = getattr(cl.model_admin, "page_token_input", None)
     return page_token(cl) if page_token is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def fastadmin_filter_choices(context, choices, line_break=False):
+    """A filter's ``<li>`` links, as the template loop they replace printed them (one pass over a
+    hundred choices instead of a hundred loop iterations with three variable lookups each).
+    ``line_break``: Django's ``admin/filter.html`` breaks the line between ``<li>`` and ``<a>``."""
+    between = "\n    " if line_break else ""
+    items = []
+    for choice in choices:
+        selected = ' class="selected"' if choice.get("selected") else ""
+        href = render_value_in_context(iri_to_uri(choice["query_string"]), context)
+        display = render_value_in_context(choice["display"], context)
+        items.append(f'\n    <li{selected}>{between}<a href="{href}">{display}</a></li>\n  ')
+    return mark_safe("".join(items))
 
 
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
