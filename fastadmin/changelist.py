@@ -149,7 +149,11 @@ class ChangeList(StockChangeList):
             queryset = super().get_queryset(request, exclude_parameters)
             check_compiles(queryset)
         if exclude_parameters is None:  # the list itself, not a facet's
-            self.search_count = searches[-1].count if searches else None
+            # The search's own count of its matches, unless something narrowed the rows after it (a
+            # project's get_search_results filtering further, stock's de-duplicating Exists()).
+            last = searches[-1] if searches else None
+            counted = last is not None and last.count is not None and last.queryset.query.where == queryset.query.where
+            self.search_count = last.count if counted else None
         return queryset.using(read_alias(self.model))
 
     def get_results(self, request: HttpRequest) -> None:

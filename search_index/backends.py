@@ -204,10 +204,14 @@ class TrigramSearchBackend(BaseSearchBackend):
         conditions = [c.condition for c in compiled]
         if len(terms) > 1 and any(multi_valued(self.model, f.path) for f in fields):
             conditions = [self._same_related_row(terms, fields, prefix_short)]
-        queryset = self._narrow(queryset, conditions)
+        queryset, found = self._narrow(queryset, conditions)
         if self.relevance and not request.GET.get("o") and has_trigram_extension(queryset.db):
             queryset = self._by_relevance(queryset, terms, fields)
-        return SearchResult(queryset, False, notice)
+        if found is None:
+            return SearchResult(queryset, False, notice)
+        from fastadmin.counting import Count  # fastadmin imports this module
+
+        return SearchResult(queryset, False, notice, Count(found, exact=True))
 
     def _small(self, queryset: QuerySet) -> bool:
         """Whether the table holds fewer than ``SEARCH_SCAN_ROWS`` rows (PostgreSQL's estimate), so
@@ -228,9 +232,10 @@ class TrigramSearchBackend(BaseSearchBackend):
         inner = self.model._base_manager.filter(Q.create(plain)).order_by().values("pk")
         return Q(AnyOfSubquery(F("pk"), Subquery(inner)))
 
-    def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> QuerySet:
+    def _narrow(self, queryset: QuerySet, conditions: list[Q]) -> tuple[QuerySet, int | None]:
         """The search filter, or — for a term matching at most ``SEARCH_PROBE_LIMIT`` rows — the
-        matching primary keys themselves.
+        matching primary keys themselves, and then their number (the list's exact count, so the
+        changelist need not count them again).
 
         The planner estimates ``LIKE '%term%'`` poorly (about 18,000 of 10M rows for a term matching
         none), and with ``ORDER BY sort key LIMIT n`` a mid-sized estimate makes it walk the sort
@@ -243,19 +248,19 @@ class TrigramSearchBackend(BaseSearchBackend):
         limit = fa_settings.SEARCH_PROBE_LIMIT
         narrowed = queryset.filter(*conditions)
         if not limit:
-            return narrowed
+            return narrowed, None
         reltuples, rows = table_rows(narrowed)
         if 0 <= rows < fa_settings.SEARCH_SCAN_ROWS:
-            return narrowed  # a small table: the filter reads it as fast as a probe would (stock's SQL)
+            return narrowed, None  # a small table: the filter reads it as fast as a probe would (stock's SQL)
         if planner_share(narrowed, reltuples) >= COMMON_SHARE:
             # The planner expects a large share of the table: walking the sort index meets a page of
             # matches soon, and a probe would only scan rows to learn what the estimate already says.
-            return narrowed
+            return narrowed, None
         with stage("searching"):
             keys = list(narrowed.order_by().values_list("pk", flat=True)[: limit + 1])
         if len(keys) > limit:
-            return narrowed
-        return queryset.filter(AnyOfArray(F("pk"), keys))
+            return narrowed, None
+        return queryset.filter(AnyOfArray(F("pk"), keys)), len(keys)
 
     def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool,
                  through: bool = True) -> _Compiled:

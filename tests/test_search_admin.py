@@ -121,6 +121,35 @@ def test_rare_term_uses_the_trigram_index(admin_client, big):
     assert_page_reads_the_found_keys(page)
 
 
+def test_the_probes_keys_are_the_lists_exact_count(admin_client, big):
+    """The probe found every match: their number is the count, no COUNT query is sent."""
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/shop/customer/?q=quorra")
+    cl = response.context["cl"]
+    assert cl.count.exact and cl.result_count == 1 == len(cl.result_list)
+    assert not [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()
+                and "shop_customer" in q["sql"] and "id\" = ANY(" in q["sql"]]
+
+
+def test_a_search_narrowed_further_by_the_project_is_counted(admin_client, big, monkeypatch):
+    """A get_search_results override that filters after the search: the probe's number is not the
+    list's count any more, so the list is counted."""
+    import fastadmin
+
+    model_admin = fastadmin.site.get_model_admin(Customer)
+    search = type(model_admin).get_search_results
+
+    def narrowed(self, request, queryset, term):
+        queryset, duplicates = search(self, request, queryset, term)
+        return queryset.filter(is_active=False), duplicates
+
+    monkeypatch.setattr(type(model_admin), "get_search_results", narrowed)
+    Customer.objects.filter(name="Zyxwvut Quorra").update(is_active=True)
+    response = admin_client.get("/admin/shop/customer/?q=quorra")
+    cl = response.context["cl"]
+    assert cl.result_count == 0 and cl.count.exact and list(cl.result_list) == []
+
+
 def test_term_matching_nothing_reads_no_table(admin_client, big):
     """The case a sort-index walk gets worst (PostgreSQL estimates thousands of matches for none)."""
     response, probe, page = search_queries(admin_client, "/admin/shop/customer/?q=qqqzzzxxx")
