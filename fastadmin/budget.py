@@ -6,7 +6,8 @@ choice, counts, search probes, the page). The budget bounds their sum. Contract:
 * :func:`request_budget` wraps the changelist GET; it installs Django's documented
   ``connection.execute_wrapper`` on the read database for the duration.
 * Every statement sent once the budget is spent is not sent: :class:`BudgetExhausted` is raised
-  instead, which ``changelist_view`` answers with the too-slow page (503) naming the stage.
+  instead, which ``changelist_view`` answers with the too-slow page (503) naming the stage whose
+  statement spent it (not the stage that came next and was refused).
 * A statement sent while less than ``STATEMENT_TIMEOUT_MS`` remains runs with PostgreSQL's timeout
   lowered to what remains (``set_config(..., true)``, never raised above a stricter timeout already in
   force), so no statement outlives the budget by more than a few milliseconds. The ``set_config`` goes
@@ -34,7 +35,7 @@ _LOWER_TIMEOUT = (
 
 
 class BudgetExhausted(Exception):
-    """The request spent ``REQUEST_BUDGET_MS``; ``stage`` is what it was doing then."""
+    """The request spent ``REQUEST_BUDGET_MS``; ``stage`` is what spent it."""
 
     def __init__(self, stage: str) -> None:
         super().__init__(f"request budget spent while {stage}")
@@ -45,6 +46,7 @@ class BudgetExhausted(Exception):
 class Budget:
     deadline: float
     statement_timeout_ms: int
+    spent_by: str | None = None  # the stage whose statement ran past the deadline
 
     def remaining_ms(self) -> int:
         return int((self.deadline - clock()) * 1000)
@@ -85,8 +87,12 @@ def _guard(execute, sql, params, many, context):
         return execute(sql, params, many, context)
     left = budget.remaining_ms()
     if left <= 0:
-        raise BudgetExhausted(current_stage.get())
+        raise BudgetExhausted(budget.spent_by or current_stage.get())
     connection = context["connection"]
     if left < budget.statement_timeout_ms and connection.in_atomic_block and connection.vendor == "postgresql":
         context["cursor"].cursor.execute(_LOWER_TIMEOUT, [f"{left}ms", f"{left}ms"])
-    return execute(sql, params, many, context)
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        if budget.remaining_ms() <= 0 and budget.spent_by is None:
+            budget.spent_by = current_stage.get()
