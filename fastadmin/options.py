@@ -124,7 +124,7 @@ class FastAdminMixin:
                     503,
                     "fastadmin/too_slow.html",
                     _("took too long"),
-                    stage=current_stage.get(),
+                    stage=exc.stage if isinstance(exc, BudgetExhausted) else current_stage.get(),
                     timeout_s=(fa_settings.REQUEST_BUDGET_MS if isinstance(exc, BudgetExhausted)
                                else fa_settings.STATEMENT_TIMEOUT_MS) / 1000,
                 )
