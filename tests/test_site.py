@@ -195,6 +195,8 @@ def test_date_hierarchy_without_distinct_scans(admin_client, db):
         assert response.status_code == 200
         sql = " ".join(q["sql"].upper() for q in captured.captured_queries)
         assert "SELECT DISTINCT" not in sql and "MIN(" not in sql and "MAX(" not in sql, url
+        bounds = [q["sql"] for q in captured.captured_queries if '"created" IS NOT NULL' in q["sql"]]
+        assert len(bounds) == 1 and bounds[0].startswith("SELECT (SELECT"), bounds  # first and last at once
     html = response.content.decode()
     days = {int(d) for d in re.findall(r"created__day=(\d+)", html)}
     assert days and max(days) <= 29 and len(days) > 10  # the days of February 2024 within the data

@@ -17,7 +17,8 @@ from django.contrib.admin.templatetags.admin_list import (
 )
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, SEARCH_VAR
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.template.base import render_value_in_context
 from django.utils import formats, timezone
 from django.utils.encoding import iri_to_uri
@@ -119,7 +120,7 @@ def date_hierarchy(cl):
 
     if year and month and day:
         return stock_date_hierarchy(cl)  # a single day: stock renders it without querying
-    first, last = _date_range(cl.queryset, name, isinstance(field, models.DateTimeField))
+    first, last = _date_range(cl.queryset, name, field)
     if first is None:
         return {"show": False}
     if year and month:
@@ -147,14 +148,27 @@ def date_hierarchy(cl):
     return {"show": True, "back": None, "choices": choices}
 
 
-def _date_range(queryset, name: str, is_datetime: bool):
-    """First and last date of ``name`` in ``queryset``, each read with one indexed LIMIT 1 query."""
+def _date_range(queryset, name: str, field: models.Field):
+    """First and last date of ``name`` in ``queryset``: two indexed ``ORDER BY … LIMIT 1`` reads, sent
+    as one statement on PostgreSQL (``SELECT (first), (last)``; the driver's values are the ORM's
+    there, unless the field converts them itself with ``from_db_value``)."""
     values = queryset.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)
-    first = values.order_by(name).first()
-    last = values.order_by(f"-{name}").first()
+    ends = (values.order_by(name)[:1], values.order_by(f"-{name}")[:1])
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and not hasattr(field, "from_db_value"):
+        try:
+            (first_sql, first_params), (last_sql, last_params) = (
+                end.query.get_compiler(using=queryset.db).as_sql() for end in ends)
+        except EmptyResultSet:
+            return None, None
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT ({first_sql}), ({last_sql})", (*first_params, *last_params))
+            first, last = cursor.fetchone()
+    else:
+        first, last = (end.first() for end in ends)
     if first is None or last is None:
         return None, None
-    if is_datetime:
+    if isinstance(field, models.DateTimeField):
         first, last = (timezone.localtime(v) if timezone.is_aware(v) else v for v in (first, last))
         return first.date(), last.date()
     return first, last
