@@ -194,11 +194,12 @@ class EstimatedCounter(BaseCounter):
         with connection.cursor() as cursor:
             # pg_partition_tree() lists a partitioned table's leaves; for a plain table it returns no
             # row on some PostgreSQL versions and the table itself on others, hence the OR.
+            # to_regclass(): a table that does not exist (yet) has no size, not an error.
             cursor.execute(
                 "SELECT c.reltuples, c.relpages,"
                 " pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c"
-                " WHERE (c.oid = %s::regclass AND c.relkind <> 'p')"
-                " OR c.oid IN (SELECT relid FROM pg_partition_tree(%s::regclass) WHERE isleaf)",
+                " WHERE (c.oid = to_regclass(%s) AND c.relkind <> 'p')"
+                " OR c.oid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)) WHERE isleaf)",
                 [table, table],
             )
             rows = cursor.fetchall()

@@ -243,3 +243,17 @@ def test_a_table_under_the_threshold_is_counted_without_estimate_or_savepoint(ma
     # The same counter (one per request) does not read the table's size again.
     count, sql = _statements(lambda: counter.count(Item.objects.all()))
     assert count == Count(5_000, exact=True) and len(sql) == 1, sql
+
+
+@isolate_apps("tests.testapp")
+def test_a_table_that_does_not_exist_has_no_size_not_an_error(db):
+    # Django's own admin tests build changelists of models whose tables were never created.
+    class Missing(models.Model):
+        class Meta:
+            app_label = "testapp"
+            db_table = "testapp_not_created"
+
+        def __str__(self) -> str:
+            return str(self.pk)
+
+    assert EstimatedCounter()._table_size(Missing.objects.all()) is None
