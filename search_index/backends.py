@@ -39,7 +39,7 @@ from . import fulltext
 from .catalog import has_trigram_extension
 from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
-from .relations import multi_valued, through_relation
+from .relations import multi_valued, through_relations
 from .sql import COMMON_SHARE, INVALID, AnyOfArray, AnyOfSubquery, planner_share, table_rows, to_python
 
 if TYPE_CHECKING:
@@ -315,7 +315,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             else:
                 parts.append(condition)
         for index, group in groups.items():
-            parts[index] = self._through_relation(group)
+            parts[index] = through_relations(self.model, group, using=self.using)
         notice = None
         if prefixed:
             notice = (
@@ -347,21 +347,6 @@ class TrigramSearchBackend(BaseSearchBackend):
         if mode == FULLTEXT:
             return fulltext.condition(path, value, self.using or "default")
         return Q(**{f"{path}__icontains": value})
-
-    def _through_relation(self, group: list[tuple[SearchField, Q, Q | None, bool]]) -> Q:
-        """Conditions on the fields behind one relation, as one condition on this table's keys
-        (:mod:`.relations`): ``(field, condition, condition on the related model, indexed)`` each.
-        OR-ing them on the related side reads the related table once (a BitmapOr of its indexes),
-        not once per field."""
-        field = group[0][0]
-        if len(group) == 1:
-            _field, condition, inner, indexed = group[0]
-        else:
-            condition = Q.create([g[1] for g in group], connector=Q.OR)
-            inners = [g[2] for g in group]
-            inner = None if None in inners else Q.create(inners, connector=Q.OR)
-            indexed = all(g[3] for g in group)
-        return through_relation(self.model, field, condition, inner, using=self.using, probe=indexed)
 
     def _lookup(self, field: SearchField, value: str, path: str | None) -> Q | None:
         """A lookup spelled out in ``search_fields`` (``id__exact``, ``name__istartswith``)."""

@@ -53,6 +53,23 @@ def through_relation(model: Any, field: SearchField, condition: Q, inner_conditi
     return Q(**{f"{relation.name}__in": keys})
 
 
+def through_relations(model: Any, group: list[tuple[SearchField, Q, Q | None, bool]], *,
+                      using: str | None) -> Q:
+    """:func:`through_relation` for the search fields behind one relation (``customer__name``,
+    ``customer__email``), each ``(field, condition, condition on the related model, indexed)``:
+    OR-ed on the related side, the related table is read once (a BitmapOr of its indexes), not once
+    per field."""
+    field = group[0][0]
+    if len(group) == 1:
+        _field, condition, inner, indexed = group[0]
+    else:
+        condition = Q.create([g[1] for g in group], connector=Q.OR)
+        inners = [g[2] for g in group]
+        inner = None if None in inners else Q.create(inners, connector=Q.OR)
+        indexed = all(g[3] for g in group)
+    return through_relation(model, field, condition, inner, using=using, probe=indexed)
+
+
 def multi_valued(model: Any, path: str) -> bool:
     """Whether ``path`` crosses a relation with many rows per row of ``model`` (reverse FK, m2m)."""
     opts = model._meta
