@@ -9,6 +9,7 @@ token, the object: a token taken from another user's page is refused with a 400.
 from __future__ import annotations
 
 import time
+from operator import attrgetter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,13 +133,14 @@ class PageToken:
                 deferred = row.get_deferred_fields()
                 shown = [f for f in model._meta.concrete_fields if f.attname not in deferred]
                 hashed = [f.name for f in shown]
-                columns = [(f.name, f.attname) for f in shown]
+                read = attrgetter(*(f.attname for f in shown))
+                if len(shown) == 1:  # attrgetter of one name returns the value, not a 1-tuple
+                    read = (lambda one: lambda row: (one(row),))(read)
                 digest = row_digester(hashed, salt)
-            values = {name: getattr(row, attname) for name, attname in columns}
             out[str(row.pk)] = [
                 getattr(row, vf.attname) if vf else None,
-                digest(values),
-                dump(snapshot(row, editable_map)),
+                digest(dict(zip(hashed, read(row)))),
+                dump(snapshot(row, editable_map)) if editable_map else {},
             ]
         return cls(str(user), out, hashed or [])
 

@@ -95,6 +95,10 @@ def snapshot(obj: models.Model, fields: Mapping[str, models.Field]) -> dict[str,
     return {name: getattr(obj, f.attname) for name, f in fields.items()}
 
 
+#: ``json.dumps(value, sort_keys=True, default=str)`` without building an encoder per call.
+_encode = json.JSONEncoder(sort_keys=True, default=str).encode
+
+
 def row_digest(values: Mapping[str, Any], fields: Iterable[str], salt: str) -> str:
     """Keyed digest of a row's values: how a versionless row tells "changed since shown".
 
@@ -111,9 +115,8 @@ def row_digester(fields: Iterable[str], salt: str) -> Callable[[Mapping[str, Any
     keyed = hmac.new(((fa_settings.SIGNING_KEY or _secret_key()) + salt).encode(), digestmod=hashlib.blake2b)
 
     def digest(values: Mapping[str, Any]) -> str:
-        payload = json.dumps([dump_value(values[name]) for name in names], sort_keys=True, default=str)
         h = keyed.copy()
-        h.update(payload.encode())
+        h.update(_encode([dump_value(values[name]) for name in names]).encode())
         return h.hexdigest()[:24]
 
     return digest
