@@ -1,7 +1,8 @@
 """The compiled result-list renderer (fastadmin.rendering) produces stock ``result_list``'s HTML.
 
-Each case renders Django's own ``admin/change_list_results.html`` twice for one ChangeList (the
-one the changelist view built): once from stock ``result_list(cl)``, once from
+Each case renders Django's own ``admin/change_list_results.html`` for one ChangeList (the one the
+changelist view built) from stock ``result_list(cl)``, and its compiled form (its loops as tags,
+:func:`fastadmin.rendering.compiled_results_template`) from
 :func:`fastadmin.rendering.result_list_context`; the two must be the same string (and equal as
 parsed HTML, which names the first differing element when they are not). The page itself must
 contain that table, i.e. the view rendered it through the compiled renderer.
@@ -17,6 +18,7 @@ import uuid
 import django
 import pytest
 from django import forms
+from django.contrib.admin.templatetags.admin_list import ResultList
 from django.contrib.admin.templatetags.admin_list import result_list as stock_result_list
 from django.forms.renderers import get_default_renderer
 from django.template import Context, engines
@@ -26,7 +28,7 @@ from django.utils import dateformat, formats, timezone, translation
 from django.utils.safestring import mark_safe
 from shop.models import Customer, Lead, Order
 
-from fastadmin.rendering import SUPPORTED_DJANGO, renders_template, result_list_context
+from fastadmin.rendering import SUPPORTED_DJANGO, compiled_results_template, renders_template, result_list_context
 from fastadmin.rendering.dates import datetime_formatter
 from fastadmin.rendering.widgets import InputRenderer
 from tests.renderapp.models import Specimen
@@ -57,7 +59,9 @@ def assert_same_table(response) -> str:
     assert renders_template(template)
     # Rendered in the test's settings, as the view was (the same language, time zone and formats).
     stock = template.render(Context(stock_result_list(cl)))
-    fast = template.render(Context(result_list_context(cl)))
+    compiled = compiled_results_template(template)
+    assert compiled is not template, "Django's template has loops the compiled one does not know"
+    fast = compiled.render(Context(result_list_context(cl)))
     assert cl.result_list, "the case shows no rows: it would prove nothing"
     assert parse_html(fast) == parse_html(stock)
     assert fast == stock
@@ -175,6 +179,42 @@ def test_project_override_keeps_its_template(admin_client, specimens, tmp_path, 
     cells = len(response.context["cl"].list_display)  # the action checkbox is one of them
     assert f"<li>{cells}:[" in body  # one item per cell, as stock's context has them
     assert '<ol id="custom">' in body
+
+
+class _RowForm(forms.Form):
+    price = forms.IntegerField()
+
+    def clean(self):
+        raise forms.ValidationError("Row-wide <problem> & more")
+
+
+def test_compiled_results_template_prints_the_loops_as_stock(settings):
+    """The row loop (a row with non-field errors gets its spanning error line; item text is
+    escaped unless safe) and the hidden-field loop print what Django's own loops print."""
+    settings.USE_THOUSAND_SEPARATOR = True
+    template = _results_template()
+    compiled = compiled_results_template(template)
+    assert compiled is not template
+    erring = _RowForm({"price": "3"}, prefix="form-0")
+    assert erring.non_field_errors()
+    results = [
+        ResultList(erring, [mark_safe("<td>1</td>"), "<td>unsafe & raw</td>", 1234]),
+        ResultList(None, [mark_safe("<th>two</th>")]),
+        ResultList(_RowForm(prefix="form-2"), [mark_safe("<td>unbound form</td>")]),
+    ]
+    context = {"results": results, "result_headers": [], "num_sorted_fields": 0,
+               "result_hidden_fields": [mark_safe('<input type="hidden" name="a">'), "<b>", 5678]}
+    stock = template.render(Context(context))
+    fast = compiled.render(Context(context))
+    assert 'colspan="3"' in stock and "&lt;problem&gt;" in stock and "1,234" in stock
+    assert fast == stock
+
+
+def test_compiled_results_template_keeps_an_unknown_loop():
+    """A template whose loops are not Django's known ones is rendered as it is."""
+    engine = engines["django"].engine
+    changed = engine.from_string("{% for result in results %}<tr>{{ result }}</tr>{% endfor %}")
+    assert compiled_results_template(changed) is changed
 
 
 @override_settings(FASTADMIN={"COMPILED_RESULT_LIST": False})

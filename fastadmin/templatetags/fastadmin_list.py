@@ -26,13 +26,14 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from fastadmin.rendering import renders_template, result_list_context
+from fastadmin.rendering import compiled_results_template, renders_template, result_list_context
 
 register = template.Library()
 
 
 def _inclusion(
-    name: str, func, template_name, takes_context: bool | str = False, extends: str | None = None
+    name: str, func, template_name, takes_context: bool | str = False, extends: str | None = None,
+    compile_template=None,
 ):
     """An inclusion tag whose template can be overridden per model and per app, like the admin's own
     (``admin/<app>/<model>/<name>``, ``admin/<app>/<name>``, ``admin/<name>``), built on public
@@ -42,7 +43,8 @@ def _inclusion(
     ``func`` the selected template instead of the context (to adapt to a project's override).
     ``extends`` names a stock template, looked up the same way and passed as ``stock_template`` for
     ``{% extends stock_template %}``, so fastadmin overrides one block of this Django version's markup
-    (and of a project's override)."""
+    (and of a project's override). ``compile_template`` maps the selected template (after ``func``
+    has seen it) to the one rendered."""
 
     @register.simple_tag(name=name, takes_context=True)
     def tag(context, *args):
@@ -54,6 +56,8 @@ def _inclusion(
             data = func(template, *args)
         else:
             data = func(context, *args) if takes_context else func(*args)
+        if compile_template is not None:
+            template = compile_template(template)
         new_context = context.new(data.flatten() if hasattr(data, "flatten") else data)
         if extends is not None:
             new_context["stock_template"] = lookup(extends)
@@ -203,8 +207,33 @@ def fastadmin_filter_choices(context, choices, line_break=False):
     return mark_safe("".join(items))
 
 
+@register.simple_tag(takes_context=True)
+def fastadmin_items(context, items):
+    """``{% for item in items %}{{ item }}{% endfor %}`` in one pass."""
+    return mark_safe("".join([render_value_in_context(item, context) for item in items]))
+
+
+@register.simple_tag(takes_context=True)
+def fastadmin_result_rows(context, results):
+    """The row loop of Django's ``change_list_results.html`` in one pass: per row, a line with the
+    form's non-field errors (spanning the row) when it has any, then the row's items."""
+    out = []
+    for result in results:
+        out.append("\n")
+        form = result.form
+        errors = form.non_field_errors() if form else None
+        if errors:
+            span = render_value_in_context(len(result), context)
+            out.append(f'\n    <tr><td colspan="{span}">{render_value_in_context(errors, context)}</td></tr>\n')
+        out.append("\n<tr>")
+        out.extend([render_value_in_context(item, context) for item in result])
+        out.append("</tr>\n")
+    return mark_safe("".join(out))
+
+
 _inclusion("fastadmin_pagination", pagination, "fastadmin/pagination.html")
 _inclusion("fastadmin_search_form", search_form, search_form_template)
 _inclusion("fastadmin_actions", actions, "fastadmin/actions.html", takes_context=True, extends="actions.html")
 _inclusion("fastadmin_date_hierarchy", date_hierarchy, "date_hierarchy.html")
-_inclusion("fastadmin_result_list", result_list, "change_list_results.html", takes_context="template")
+_inclusion("fastadmin_result_list", result_list, "change_list_results.html", takes_context="template",
+           compile_template=lambda t: compiled_results_template(t) if renders_template(t) else t)
