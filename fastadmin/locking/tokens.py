@@ -9,9 +9,9 @@ token, the object: a token taken from another user's page is refused with a 400.
 from __future__ import annotations
 
 import time
-from operator import attrgetter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from django.core import signing
@@ -139,7 +139,7 @@ class PageToken:
                 digest = row_digester(hashed, salt)
             out[str(row.pk)] = [
                 getattr(row, vf.attname) if vf else None,
-                digest(dict(zip(hashed, read(row)))),
+                digest(dict(zip(hashed, read(row), strict=True))),
                 dump(snapshot(row, editable_map)) if editable_map else {},
             ]
         return cls(str(user), out, hashed or [])
