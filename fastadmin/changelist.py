@@ -255,6 +255,8 @@ class ChangeList(StockChangeList):
         return bool(self.query) or bool(self.has_active_filters)
 
     # ------------------------------------------------------------------ links for the templates
+    # Cached: the templates read each twice ({% if cl.next_url %}…{{ cl.next_url }}), and the page is
+    # fixed once read.
     def page_url(self, cursor: str | None) -> str:
         return self.get_query_string({CURSOR_VAR: cursor, **self.carried_count_param})
 
@@ -265,36 +267,36 @@ class ChangeList(StockChangeList):
             return {}
         return {COUNT_VAR: count_token.sign(self.counted.value, count_token.scope(self))}
 
-    @property
+    @cached_property
     def first_url(self) -> str | None:
         return None if self.page.is_first else self.page_url(None)
 
-    @property
+    @cached_property
     def prev_url(self) -> str | None:
         return self.page_url(self.page.prev_cursor) if self.page.prev_cursor else None
 
-    @property
+    @cached_property
     def next_url(self) -> str | None:
         return self.page_url(self.page.next_cursor) if self.page.next_cursor else None
 
-    @property
+    @cached_property
     def last_url(self) -> str | None:
         return None if self.page.is_last else self.page_url(self.page.last_cursor)
 
-    @property
+    @cached_property
     def count_exact_url(self) -> str | None:
         if self.count.exact or self.search_count is not None:  # a search service's count is its own
             return None
         return self.get_query_string({COUNT_VAR: "exact", CURSOR_VAR: self.cursor})
 
-    @property
+    @cached_property
     def seek_key(self):
         """The leading sort key when it can be jumped to (a model field, several pages), else None."""
         if self.numbered or not self.multi_page:
             return None
         return self.keyset_paginator.seek_key  # the paginator's contract says what can be jumped to
 
-    @property
+    @cached_property
     def position(self) -> str | None:
         """Where this page is in the list ("This page: placed at 1 Jun 2025, 23:58 → 31 May 2025, 09:12"):
         the leading sort column's values on its first and last rows, in the user's time zone. Keyset
@@ -308,7 +310,7 @@ class ChangeList(StockChangeList):
         return _("This page: %(column)s %(first)s → %(last)s") % {
             "column": lead.field.verbose_name, "first": first, "last": last}
 
-    @property
+    @cached_property
     def seek_hidden_params(self) -> list[tuple[str, str]]:
         """The active filters and search (and a carried exact count), kept by the jump box's GET form."""
         return other_params(self, FASTADMIN_PARAMS) + list(self.carried_count_param.items())

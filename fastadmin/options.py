@@ -24,7 +24,6 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
-from django.forms.renderers import get_default_renderer
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 from django.utils.module_loading import import_string
@@ -42,7 +41,7 @@ from .guards import current_stage, is_query_canceled, read_alias, stage_scope, s
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
 from .problem import problem_page
-from .rendering.widgets import InputRenderer
+from .rendering.widgets import ActionForm, input_renderer
 from .replica import ReplicaPolicy, current_route
 from .search_index.admin import SearchAdminMixin
 
@@ -58,6 +57,8 @@ class FastAdminMixin:
     filterset_class: type | None = None
 
     change_list_template = "fastadmin/change_list.html"
+    #: Stock's action form, its widgets written without templates (the same HTML).
+    action_form = ActionForm
     #: Stock's system checks plus fastadmin's per-admin ones (``manage.py check``).
     checks_class = ModelAdminChecks
 
@@ -86,7 +87,7 @@ class FastAdminMixin:
         """Stock's list_editable formset, rendered through :class:`~fastadmin.rendering.widgets.InputRenderer`
         (input widgets formatted without a template render each; the same HTML)."""
         if fa_settings.COMPILED_RESULT_LIST:
-            kwargs["renderer"] = InputRenderer(kwargs.get("renderer") or get_default_renderer())
+            kwargs["renderer"] = input_renderer(kwargs.get("renderer"))
         return super().get_changelist_formset(request, **kwargs)
 
     def action_checkbox(self, obj):

@@ -30,7 +30,7 @@ from shop.models import Customer, Lead, Order
 
 from fastadmin.rendering import SUPPORTED_DJANGO, compiled_results_template, renders_template, result_list_context
 from fastadmin.rendering.dates import datetime_formatter
-from fastadmin.rendering.widgets import InputRenderer
+from fastadmin.rendering.widgets import InputRenderer, input_html, select_html
 from tests.renderapp.models import Specimen
 from tests.testapp.models import Category, Gadget
 
@@ -278,8 +278,40 @@ def test_input_renderer_matches_the_widget_templates(case):
                 expected = widget.render("form-0-x", value, attrs, renderer=inner)
                 assert widget.render("form-0-x", value, attrs, renderer=fast) == expected, (widget, value)
     if django.VERSION[:2] in SUPPORTED_DJANGO:  # another version's templates are rendered by themselves
-        assert fast._compiled.get("django/forms/widgets/text.html") is True
-    assert not fast._is_stock_input("django/forms/widgets/select.html")  # rendered by its template
+        assert fast._compiled.get("django/forms/widgets/text.html") is input_html
+
+
+class _OwnOption(forms.Select):
+    option_template_name = "django/forms/widgets/radio_option.html"
+
+
+SELECT_CHOICES = [
+    ("", "---------"), ("a", "Plain"), (1234, 5678), ("q", 'quo"te & <tag>'), ("s", mark_safe("<b>safe</b>")),
+    ("Group <1>", [("g1", "In group"), (decimal.Decimal("1.5"), datetime.date(2024, 2, 29))]),
+    (None, "None value"), (True, translation.gettext_lazy("Yes")),
+]
+
+
+@pytest.mark.parametrize("case", ["en-thousands", "de-berlin"])
+def test_input_renderer_matches_the_select_templates(case):
+    """Select widgets (optgroups, selected options, localized and escaped labels, multiple) are the
+    templates' HTML; an option with its own template is rendered by the templates."""
+    inner = get_default_renderer()
+    fast = InputRenderer(inner)
+    widgets = [forms.Select(choices=SELECT_CHOICES), forms.SelectMultiple(choices=SELECT_CHOICES),
+               forms.Select(choices=SELECT_CHOICES, attrs={"class": "c", "data-x": 'a"b', "disabled": False}),
+               _OwnOption(choices=SELECT_CHOICES)]
+    cases = [(w, v) for w in widgets for v in [None, "", "a", 1234, ["a", "g1"], "1.5", True, "unknown"]]
+    cases += [(forms.NullBooleanSelect(), v) for v in [None, True, False, "2"]]
+    with override_settings(**SETTINGS_CASES[case]), translation.override(SETTINGS_CASES[case]["LANGUAGE_CODE"]):
+        for widget, value in cases:
+            expected = widget.render("action", value, {"id": "id_action"}, renderer=inner)
+            assert widget.render("action", value, {"id": "id_action"}, renderer=fast) == expected, (widget, value)
+        shown = forms.Select(choices=SELECT_CHOICES).render("x", None, renderer=fast)
+    assert ("5.678" if case == "de-berlin" else "5,678") in shown  # labels are localized
+    if django.VERSION[:2] in SUPPORTED_DJANGO:
+        assert fast._compiled["django/forms/widgets/select.html"] is select_html
+    assert select_html(_OwnOption(choices=SELECT_CHOICES).get_context("x", None, {})["widget"]) is None
 
 
 def test_list_editable_table_equals_the_stock_sites(admin_client, items):
@@ -296,3 +328,20 @@ def test_list_editable_table_equals_the_stock_sites(admin_client, items):
         fast, stock = table("/admin/testapp/gadget/"), table("/stock/testapp/gadget/")
     assert 'name="form-3-city"' in fast
     assert fast == stock.replace("/stock/", "/admin/")
+
+
+def test_action_form_equals_the_stock_sites(admin_client, items):
+    """The action bar's select (written by fastadmin's ActionForm renderer) equals stock admin's."""
+    Gadget.objects.create(name="g", status="new", price=1)
+
+    def select(url):
+        body = admin_client.get(url).content.decode()
+        return re.search(r'<select name="action".*?</select>', body, re.S).group(0)
+
+    with override_settings(**SETTINGS_CASES["de-berlin"]):
+        fast, stock = select("/admin/testapp/gadget/"), select("/stock/testapp/gadget/")
+    assert "delete_selected" in fast
+    # The fastadmin admin has one more action (a background job): the stock site's options, then it.
+    extra = '\n  <option value="note_in_background">Note it (in the background)</option>\n'
+    assert extra in fast
+    assert fast.replace(extra, "") == stock

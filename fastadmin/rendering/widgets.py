@@ -12,14 +12,21 @@ list_editable tables with stock's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import django.forms
-from django.forms.renderers import BaseRenderer
+from django.contrib.admin import helpers
+from django.forms.renderers import BaseRenderer, get_default_renderer
 from django.template import TemplateDoesNotExist
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
+from django.utils.timezone import template_localtime
+
+from fastadmin.conf import fa_settings
 
 _FORMS_TEMPLATES = str(Path(django.forms.__file__).parent / "templates") + "/"
 INPUT = "django/forms/widgets/input.html"
@@ -33,6 +40,19 @@ SOURCES = {
            "{% if value is not True %}=\"{{ value|stringformat:'s' }}\"{% endif %}{% endif %}{% endfor %}",
 }
 INCLUDES_INPUT = '{% include "django/forms/widgets/input.html" %}\n'
+SELECT = "django/forms/widgets/select.html"
+OPTION = "django/forms/widgets/select_option.html"
+SOURCES[SELECT] = (
+    '<select name="{{ widget.name }}"{% include "django/forms/widgets/attrs.html" %}>'
+    "{% for group_name, group_choices, group_index in widget.optgroups %}{% if group_name %}\n"
+    '  <optgroup label="{{ group_name }}">{% endif %}{% for option in group_choices %}\n'
+    "  {% include option.template_name with widget=option %}{% endfor %}{% if group_name %}\n"
+    "  </optgroup>{% endif %}{% endfor %}\n</select>\n"
+)
+SOURCES[OPTION] = (
+    "<option value=\"{{ widget.value|stringformat:'s' }}\"{% include \"django/forms/widgets/attrs.html\" %}>"
+    "{{ widget.label }}</option>\n"
+)
 
 
 class InputRenderer(BaseRenderer):
@@ -44,25 +64,28 @@ class InputRenderer(BaseRenderer):
         self.formset_template_name = inner.formset_template_name
         self.field_template_name = inner.field_template_name
         self.bound_field_class = getattr(inner, "bound_field_class", None)
-        self._compiled: dict[str, bool] = {}
+        self._compiled: dict[str, Callable[[dict[str, Any]], str | None] | None] = {}
 
     def get_template(self, template_name: str):
         return self.inner.get_template(template_name)
 
     def render(self, template_name: str, context: dict[str, Any], request=None) -> str:
-        compiled = self._compiled.get(template_name)
-        if compiled is None:
-            compiled = self._compiled[template_name] = self._is_stock_input(template_name)
-        if compiled and request is None:
-            return input_html(context["widget"])
-        return self.inner.render(template_name, context, request)
+        if template_name not in self._compiled:
+            self._compiled[template_name] = self._compile(template_name)
+        compiled = self._compiled[template_name]
+        html = compiled(context["widget"]) if compiled is not None and request is None else None
+        return self.inner.render(template_name, context, request) if html is None else html
 
-    def _is_stock_input(self, template_name: str) -> bool:
-        return (
-            self._source(template_name) == INCLUDES_INPUT
-            and self._source(INPUT) == SOURCES[INPUT]
-            and self._source(ATTRS) == SOURCES[ATTRS]
-        )
+    def _compile(self, template_name: str) -> Callable[[dict[str, Any]], str | None] | None:
+        """The function that writes ``template_name`` (None: it is not Django's own markup here)."""
+        if self._source(ATTRS) != SOURCES[ATTRS]:
+            return None
+        source = self._source(template_name)
+        if source == INCLUDES_INPUT and self._source(INPUT) == SOURCES[INPUT]:
+            return input_html
+        if source == SOURCES[SELECT] and self._source(OPTION) == SOURCES[OPTION]:
+            return select_html
+        return None
 
     def _source(self, name: str) -> str | None:
         """The source of ``name`` if the wrapped renderer finds Django's own file for it."""
@@ -93,6 +116,20 @@ def _formatted(value: Any) -> str:
     return out if isinstance(value, SafeData) else conditional_escape(out)
 
 
+def _shown(value: Any) -> str:
+    """``{{ value }}`` of any value: localized like the template engine does (numbers, dates)."""
+    return conditional_escape(str(localize(template_localtime(value))))
+
+
+def _attrs(attrs: dict[str, Any]) -> str:
+    """``attrs.html``."""
+    return "".join(
+        f" {_text(name)}" if attr is True else f' {_text(name)}="{_formatted(attr)}"'
+        for name, attr in attrs.items()
+        if attr is not False
+    )
+
+
 def input_html(widget: dict[str, Any]) -> str:
     """``input.html`` with ``attrs.html`` for one widget context, stripped as the renderer strips it."""
     out = [f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"']
@@ -103,8 +140,45 @@ def input_html(widget: dict[str, Any]) -> str:
         has_value = False
     if has_value:
         out.append(f' value="{_formatted(value)}"')
-    for name, attr in widget["attrs"].items():
-        if attr is not False:
-            out.append(f" {_text(name)}" if attr is True else f' {_text(name)}="{_formatted(attr)}"')
+    out.append(_attrs(widget["attrs"]))
     out.append(">")
     return "".join(out)
+
+
+def select_html(widget: dict[str, Any]) -> str | None:
+    """``select.html`` (its options through ``select_option.html``), stripped; None when an option
+    names another template (a widget subclass's own)."""
+    out = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            out.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        for option in group_choices:
+            if option["template_name"] != OPTION:
+                return None
+            out.append(f'\n  <option value="{_formatted(option["value"])}"{_attrs(option["attrs"])}>'
+                       f'{_shown(option["label"])}</option>\n')
+        if group_name:
+            out.append("\n  </optgroup>")
+    out.append("\n</select>")
+    return "".join(out)
+
+
+@lru_cache(maxsize=8)
+def _wrapping(inner: BaseRenderer) -> InputRenderer:
+    return InputRenderer(inner)
+
+
+def input_renderer(inner: BaseRenderer | None = None) -> InputRenderer:
+    """An :class:`InputRenderer` around ``inner`` (default: the project's form renderer), one per
+    renderer, so each widget template is checked once per process, not once per request."""
+    return _wrapping(inner or get_default_renderer())
+
+
+class ActionForm(helpers.ActionForm):
+    """Stock's changelist action form, its select and hidden input written by :class:`InputRenderer`
+    (fastadmin's ``ModelAdmin.action_form``; a project's own ``action_form`` replaces it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if fa_settings.COMPILED_RESULT_LIST and kwargs.get("renderer") is None:
+            kwargs["renderer"] = input_renderer()
+        super().__init__(*args, **kwargs)
