@@ -162,6 +162,9 @@ class ChangeList(StockChangeList):
         if self.uses_own_paginator():
             return self._numbered_results(request)
         counted = self.queryset.select_related(None)  # the joins that display rows never change their number
+        self.keyset_paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
+        for name in ("page", *PAGE_DERIVED):  # left by an earlier call: follow the new page
+            self.__dict__.pop(name, None)
         with stage("counting the rows"):
             if self.search_count is not None:
                 count = counter.count_search(counted, self.search_count)
@@ -170,6 +173,8 @@ class ChangeList(StockChangeList):
                 self.carries_count = count.exact
             elif (carried := count_token.carried(self.count_token, count_token.scope(self))) is not None:
                 count, self.carries_count = Count(carried, exact=True), True
+            elif request.method in ("GET", "HEAD") and not (self.cursor or self.seek or self.wants_page_number):
+                count = counter.count_list(counted, self._rows_if_few)
             else:
                 count = counter.count(counted)
         if self.wants_page_number and not self.cursor and not self.seek:
@@ -185,15 +190,20 @@ class ChangeList(StockChangeList):
             full_count = self._full_count(counter, count)
 
         self.numbered = False
-        self.keyset_paginator = model_admin.get_keyset_paginator(request, self.queryset, self.list_per_page)
-        for name in ("page", *PAGE_DERIVED):  # left by an earlier call: follow the new page
-            self.__dict__.pop(name, None)
         # Stock's attribute keeps stock's API (``count``, ``page_range``) for code that reads it; it
         # counts only if asked.
         self.paginator = model_admin.get_paginator(request, self.queryset, self.list_per_page)
         self.counted, self.full_counted = count, full_count  # the counter's answers; see page_count
         self.show_full_result_count = model_admin.show_full_result_count
         self.can_show_all = False
+
+    def _rows_if_few(self, estimate: int) -> int | None:
+        """The counter's shortcut (``BaseCounter.count_list``): when the estimate fits the first page,
+        that page (read now rather than while rendering) is the count if it is also the last."""
+        if estimate > self.list_per_page:
+            return None
+        page = self.page
+        return len(page.rows) if page is not None and page.is_first and page.is_last else None
 
     @cached_property
     def page(self) -> Page | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -92,6 +93,12 @@ class BaseCounter:
         """The number shown on every changelist page: cheap (an estimate where counting would be slow)."""
         raise NotImplementedError("subclasses of BaseCounter must provide a count() method")
 
+    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[int], int | None]) -> Count:
+        """:meth:`count` of the list shown from its first page. ``rows_if_few(estimate)`` reads that
+        page when ``estimate`` says every row fits on it (the list reads it anyway) and returns how
+        many rows it holds if it holds them all, else None: a counter may ask it instead of counting."""
+        return self.count(queryset)
+
     def exact(self, queryset: QuerySet) -> Count:
         """The "count exactly" link: as exact as a bounded amount of work allows (``at_least`` otherwise)."""
         raise NotImplementedError("subclasses of BaseCounter must provide an exact() method")
@@ -119,6 +126,9 @@ class EstimatedCounter(BaseCounter):
 
     # ------------------------------------------------------------------ public API
     def count(self, queryset: QuerySet) -> Count:
+        return self.count_list(queryset, lambda estimate: None)
+
+    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[int], int | None]) -> Count:
         queryset = queryset.order_by()
         if connections[queryset.db].vendor != "postgresql":
             return self._capped(queryset)
@@ -131,6 +141,8 @@ class EstimatedCounter(BaseCounter):
         estimate = self.estimate(queryset)  # the table's size, read above, when nothing filters it
         if estimate >= self.threshold:
             return Count(estimate, exact=False)
+        if (rows := rows_if_few(estimate)) is not None:  # one page holds them: their number is exact
+            return Count(rows, exact=True)
         try:
             with statement_timeout(self.timeout_ms, queryset.db):
                 return self._capped(queryset)

@@ -257,3 +257,34 @@ def test_a_table_that_does_not_exist_has_no_size_not_an_error(db):
             return str(self.pk)
 
     assert EstimatedCounter()._table_size(Missing.objects.all()) is None
+
+
+def test_count_list_takes_the_pages_number_when_one_page_holds_every_row(many):
+    """``rows_if_few`` is asked with the estimate; its number is exact and no COUNT runs. When it
+    answers None (the page is not the last), the list is counted, capped, as before."""
+    first = Item.objects.order_by("pk").values_list("pk", flat=True)
+    few = Item.objects.filter(pk__lte=first[2])
+    seen: list[int] = []
+
+    def rows_if_few(estimate: int) -> int:
+        seen.append(estimate)
+        return 3
+
+    count, sql = _statements(lambda: EstimatedCounter(threshold=100).count_list(few, rows_if_few))
+    assert count == Count(3, exact=True) and seen and seen[0] < 100
+    assert not [s for s in sql if "COUNT(" in s.upper()], sql
+    count, sql = _statements(lambda: EstimatedCounter(threshold=100).count_list(few, lambda estimate: None))
+    assert count == Count(3, exact=True) and [s for s in sql if "COUNT(" in s.upper()], sql
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_a_list_that_fits_its_first_page_is_not_counted(admin_client, many):
+    """A narrow filter (estimated within one page): the page is the count; a wider one is counted."""
+    pks = list(Item.objects.order_by("pk").values_list("pk", flat=True)[:40])
+    page, sql = _statements(lambda: admin_client.get(f"/admin/testapp/item/?id__lte={pks[2]}"))
+    body = page.content.decode()
+    assert page.status_code == 200 and "3 items" in body and "count exactly" not in body
+    assert not [s for s in sql if "COUNT(" in s.upper()], sql
+    page, sql = _statements(lambda: admin_client.get(f"/admin/testapp/item/?id__lte={pks[39]}"))
+    assert "40 items" in page.content.decode()
+    assert [s for s in sql if "COUNT(" in s.upper()], sql
