@@ -8,6 +8,7 @@ The flow of one changelist GET, each step delegating to the ModelAdmin's strateg
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cached_property
 from typing import Any
 
@@ -30,6 +31,11 @@ from .pagination import Page
 from .query_strings import QueryStrings
 from .rendering import compiled_filter_template
 from .search_index.admin import collect_searches
+
+#: Set while fastadmin's changelist view shows a list (a GET): its page is about to be rendered, so
+#: reading it while counting costs nothing more. A ChangeList built anywhere else (Django's own admin
+#: tests build them for their queryset alone) reads its page on first use only, as stock's does.
+showing_list: ContextVar[bool] = ContextVar("fastadmin_showing_list", default=False)
 
 CURSOR_VAR = "cursor"
 SEEK_VAR = "seek"
@@ -173,7 +179,7 @@ class ChangeList(StockChangeList):
                 self.carries_count = count.exact
             elif (carried := count_token.carried(self.count_token, count_token.scope(self))) is not None:
                 count, self.carries_count = Count(carried, exact=True), True
-            elif request.method in ("GET", "HEAD") and not (self.cursor or self.seek or self.wants_page_number):
+            elif showing_list.get() and not (self.cursor or self.seek or self.wants_page_number):
                 count = counter.count_list(counted, self._rows_if_few)
             else:
                 count = counter.count(counted)

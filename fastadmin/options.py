@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from .budget import BudgetExhausted, request_budget
 from .cache_admin import ObjectCacheMixin
-from .changelist import ChangeList
+from .changelist import ChangeList, showing_list
 from .checks import ModelAdminChecks
 from .conf import fa_settings
 from .counting import EstimatedCounter
@@ -135,7 +135,7 @@ class FastAdminMixin:
         and the request budget (a lazy render outside them would escape both)."""
         route = self.get_read_policy(request).route(request, self.model)
         extra_context = {**(extra_context or {}), "fastadmin_read_notice": route.notice}
-        token = current_route.set(route)
+        token, showing = current_route.set(route), showing_list.set(True)
         try:
             alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
             budget = request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias)
@@ -145,6 +145,7 @@ class FastAdminMixin:
                     response.render()
         finally:
             current_route.reset(token)
+            showing_list.reset(showing)
         return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None) -> HttpResponse:

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
-import datetime
-
 from django import template
-from django.contrib.admin.templatetags.admin_list import (
-    date_hierarchy as stock_date_hierarchy,
-)
 from django.contrib.admin.templatetags.admin_list import (
     result_list as stock_result_list,
 )
 from django.contrib.admin.templatetags.admin_list import (
     search_form as stock_search_form,
 )
-from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.admin.views.main import IS_FACETS_VAR, IS_POPUP_VAR, SEARCH_VAR
-from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
 from django.template.base import render_value_in_context
-from django.utils import formats, timezone
 from django.utils.encoding import iri_to_uri
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
+from fastadmin.date_hierarchy import date_hierarchy
 from fastadmin.rendering import compiled_results_template, renders_template, result_list_context
 
 register = template.Library()
@@ -106,76 +95,6 @@ def search_form_template(cl) -> str:
 def actions(context):
     context["action_index"] = context.get("action_index", -1) + 1
     return context
-
-
-def date_hierarchy(cl):
-    """Stock drill-down on small results; on large ones the choices come from the range of the
-    column (two indexed ``ORDER BY ... LIMIT 1`` reads) instead of ``SELECT DISTINCT`` date scans."""
-    if cl.count.exact:
-        return stock_date_hierarchy(cl)
-    name = cl.date_hierarchy
-    field = get_fields_from_path(cl.model, name)[-1]
-    year = cl.params.get(f"{name}__year")
-    month = cl.params.get(f"{name}__month")
-    day = cl.params.get(f"{name}__day")
-
-    def link(filters):
-        return cl.get_query_string(filters, [f"{name}__"])
-
-    if year and month and day:
-        return stock_date_hierarchy(cl)  # a single day: stock renders it without querying
-    first, last = _date_range(cl.queryset, name, field)
-    if first is None:
-        return {"show": False}
-    if year and month:
-        y, m = int(year), int(month)
-        days = range(1, calendar.monthrange(y, m)[1] + 1)
-        choices = [
-            {"link": link({f"{name}__year": y, f"{name}__month": m, f"{name}__day": d}),
-             "title": capfirst(formats.date_format(datetime.date(y, m, d), "MONTH_DAY_FORMAT"))}
-            for d in days
-            if first <= datetime.date(y, m, d) <= last
-        ]
-        return {"show": True, "back": {"link": link({f"{name}__year": y}), "title": str(y)}, "choices": choices}
-    if year:
-        y = int(year)
-        choices = [
-            {"link": link({f"{name}__year": y, f"{name}__month": m}),
-             "title": capfirst(formats.date_format(datetime.date(y, m, 1), "YEAR_MONTH_FORMAT"))}
-            for m in range(1, 13)
-            if (first.year, first.month) <= (y, m) <= (last.year, last.month)
-        ]
-        return {"show": True, "back": {"link": link({}), "title": _("All dates")}, "choices": choices}
-    choices = [
-        {"link": link({f"{name}__year": str(y)}), "title": str(y)} for y in range(first.year, last.year + 1)
-    ]
-    return {"show": True, "back": None, "choices": choices}
-
-
-def _date_range(queryset, name: str, field: models.Field):
-    """First and last date of ``name`` in ``queryset``: two indexed ``ORDER BY … LIMIT 1`` reads, sent
-    as one statement on PostgreSQL (``SELECT (first), (last)``; the driver's values are the ORM's
-    there, unless the field converts them itself with ``from_db_value``)."""
-    values = queryset.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)
-    ends = (values.order_by(name)[:1], values.order_by(f"-{name}")[:1])
-    connection = connections[queryset.db]
-    if connection.vendor == "postgresql" and not hasattr(field, "from_db_value"):
-        try:
-            (first_sql, first_params), (last_sql, last_params) = (
-                end.query.get_compiler(using=queryset.db).as_sql() for end in ends)
-        except EmptyResultSet:
-            return None, None
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT ({first_sql}), ({last_sql})", (*first_params, *last_params))
-            first, last = cursor.fetchone()
-    else:
-        first, last = (end.first() for end in ends)
-    if first is None or last is None:
-        return None, None
-    if isinstance(field, models.DateTimeField):
-        first, last = (timezone.localtime(v) if timezone.is_aware(v) else v for v in (first, last))
-        return first.date(), last.date()
-    return first, last
 
 
 def result_list(template, cl):
