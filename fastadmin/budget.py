@@ -81,9 +81,14 @@ def request_budget(milliseconds: int | None, statement_timeout_ms: int, using: s
         current_budget.reset(token)
 
 
+#: Statements that restore the transaction (after a canceled count, say): never refused nor preceded
+#: by a timeout change, which an aborted transaction would reject (only a rollback may run there).
+_TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE")
+
+
 def _guard(execute, sql, params, many, context):
     budget = current_budget.get()
-    if budget is None:
+    if budget is None or (isinstance(sql, str) and sql.lstrip().upper().startswith(_TRANSACTION_CONTROL)):
         return execute(sql, params, many, context)
     left = budget.remaining_ms()
     if left <= 0:

@@ -121,3 +121,18 @@ def test_the_default_budget_passes_the_checks(settings):
     settings.FASTADMIN = {}
     ids = [m.id for m in run_checks()]
     assert "fastadmin.E010" not in ids and "fastadmin.W010" not in ids
+
+
+def test_a_statement_canceled_in_a_savepoint_rolls_back_under_a_nearly_spent_budget(db):
+    """With less budget left than the statement timeout the guard lowers the timeout before each
+    statement; the rollback to the savepoint after a cancel must not be preceded by that (an aborted
+    transaction refuses anything but a rollback: the page was a 500)."""
+    from django.db import OperationalError, transaction
+
+    with budget.request_budget(1_000, 5_000, "default"):
+        with pytest.raises(OperationalError, match="statement timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(3)")
+    with connection.cursor() as cursor:  # rolled back to the savepoint: the transaction goes on
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
