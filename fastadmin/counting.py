@@ -123,12 +123,18 @@ class EstimatedCounter(BaseCounter):
         self.timeout_ms = fa_settings.COUNT_TIMEOUT_MS if timeout_ms is None else timeout_ms
         self.exact_timeout_ms = fa_settings.EXACT_COUNT_TIMEOUT_MS if exact_timeout_ms is None else exact_timeout_ms
         self._sizes: dict[tuple[str, str], int | None] = {}
+        self._rows_if_few: Callable[[int], int | None] | None = None  # see count_list()
 
     # ------------------------------------------------------------------ public API
-    def count(self, queryset: QuerySet) -> Count:
-        return self.count_list(queryset, lambda estimate: None)
-
     def count_list(self, queryset: QuerySet, rows_if_few: Callable[[int], int | None]) -> Count:
+        # Through count(), so a subclass that overrides count() is still the one that counts the list.
+        self._rows_if_few = rows_if_few
+        try:
+            return self.count(queryset)
+        finally:
+            self._rows_if_few = None
+
+    def count(self, queryset: QuerySet) -> Count:
         queryset = queryset.order_by()
         if connections[queryset.db].vendor != "postgresql":
             return self._capped(queryset)
@@ -141,7 +147,8 @@ class EstimatedCounter(BaseCounter):
         estimate = self.estimate(queryset)  # the table's size, read above, when nothing filters it
         if estimate >= self.threshold:
             return Count(estimate, exact=False)
-        if (rows := rows_if_few(estimate)) is not None:  # one page holds them: their number is exact
+        if self._rows_if_few is not None and (rows := self._rows_if_few(estimate)) is not None:
+            # one page holds them all: their number is exact
             return Count(rows, exact=True)
         try:
             with statement_timeout(self.timeout_ms, queryset.db):

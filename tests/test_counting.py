@@ -288,3 +288,17 @@ def test_a_list_that_fits_its_first_page_is_not_counted(admin_client, many):
     page, sql = _statements(lambda: admin_client.get(f"/admin/testapp/item/?id__lte={pks[39]}"))
     assert "40 items" in page.content.decode()
     assert [s for s in sql if "COUNT(" in s.upper()], sql
+
+
+@override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
+def test_a_counter_that_overrides_count_counts_the_list(admin_client, many, monkeypatch):
+    """count_list() goes through count(): a project's counter subclass is still the one asked."""
+    import fastadmin
+
+    class Fixed(EstimatedCounter):
+        def count(self, queryset):
+            return Count(4_242, exact=False)
+
+    monkeypatch.setattr(fastadmin.site.get_model_admin(Item), "counter_class", Fixed)
+    body = admin_client.get("/admin/testapp/item/?kind__exact=a").content.decode()
+    assert "4,242 items" in body or "4.2k items" in body

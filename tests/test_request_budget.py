@@ -96,12 +96,12 @@ def test_the_too_slow_page_names_the_stage_that_was_slow(admin_client, leads, se
     """A statement timeout while counting says "counting the rows" (it always said "loading the list")."""
     from fastadmin.counting import EstimatedCounter
 
-    def slow_count(self, queryset, rows_if_few=None):
+    def slow_count(self, queryset):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
 
     fastadmin_settings(settings, STATEMENT_TIMEOUT_MS=100)
-    monkeypatch.setattr(EstimatedCounter, "count_list", slow_count)
+    monkeypatch.setattr(EstimatedCounter, "count", slow_count)
     response = admin_client.get("/admin/shop/lead/")
     assert response.status_code == 503
     assert b"counting the rows ran for more than" in response.content
