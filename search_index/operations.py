@@ -102,34 +102,46 @@ def build(statuses: list[Status], using: str = "default", out: Callable[[str], N
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = 0")
     for number, item in enumerate(todo, 1):
-        need = item.need
-        prefix = f"[{number}/{len(todo)}] {need.index.name}: {need.describe()}"
-        if partitions.is_partitioned(using, need.table):
-            out(f"{prefix}: partitioned table: each partition concurrently, then attach")
-            try:
-                partitions.build(need, using, out=lambda line, p=prefix: out(f"{p}: {line}"))
-            except partitions.BriefLockUnavailable as exc:
-                raise PlanError(f"{prefix}: {exc}; run this command again later.") from exc
-            continue
+        _build_one(connection, number, len(todo), item, using, out)
+    # ANALYZE gathers statistics on the new indexes' expressions (upper(name)): until it runs the
+    # planner guesses how many rows `upper(name) LIKE 'AL%'` matches, and a guess far too low walks a
+    # sort index through 10M rows to the statement timeout.
+    for table in dict.fromkeys(item.need.table for item in todo):
+        out(f"analyzing {table} (statistics for the new indexes' expressions)…")
         with connection.cursor() as cursor:
-            for invalid in item.invalid:
-                if invalid.name == need.index.name:
-                    out(f"{prefix}: dropping the INVALID index left by an interrupted build")
-                    quoted = connection.ops.quote_name(invalid.name)
-                    cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
-            cursor.execute("SELECT 1 FROM pg_class WHERE relname = %s", [need.index.name])
-            if cursor.fetchone():
-                raise PlanError(
-                    f"{need.index.name} already exists but does not serve {need.describe()}; "
-                    "drop or rename it, then run this command again."
-                )
-            out(f"{prefix}: building…")
-            started = time.monotonic()
-            cursor.execute("SELECT pg_backend_pid()")
-            with _progress(using, cursor.fetchone()[0], lambda line, p=prefix: out(f"{p}: {line}")):
-                cursor.execute(need.sql(using))
-            out(f"{prefix}: done in {time.monotonic() - started:.1f}s")
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
     return len(todo)
+
+
+def _build_one(connection, number: int, total: int, item: Status, using: str, out: Callable[[str], None]) -> None:
+    """Build one missing index (or rebuild the INVALID one an interrupted build left)."""
+    need = item.need
+    prefix = f"[{number}/{total}] {need.index.name}: {need.describe()}"
+    if partitions.is_partitioned(using, need.table):
+        out(f"{prefix}: partitioned table: each partition concurrently, then attach")
+        try:
+            partitions.build(need, using, out=lambda line, p=prefix: out(f"{p}: {line}"))
+        except partitions.BriefLockUnavailable as exc:
+            raise PlanError(f"{prefix}: {exc}; run this command again later.") from exc
+        return
+    with connection.cursor() as cursor:
+        for invalid in item.invalid:
+            if invalid.name == need.index.name:
+                out(f"{prefix}: dropping the INVALID index left by an interrupted build")
+                quoted = connection.ops.quote_name(invalid.name)
+                cursor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quoted}")
+        cursor.execute("SELECT 1 FROM pg_class WHERE relname = %s", [need.index.name])
+        if cursor.fetchone():
+            raise PlanError(
+                f"{need.index.name} already exists but does not serve {need.describe()}; "
+                "drop or rename it, then run this command again."
+            )
+        out(f"{prefix}: building…")
+        started = time.monotonic()
+        cursor.execute("SELECT pg_backend_pid()")
+        with _progress(using, cursor.fetchone()[0], lambda line, p=prefix: out(f"{p}: {line}")):
+            cursor.execute(need.sql(using))
+        out(f"{prefix}: done in {time.monotonic() - started:.1f}s")
 
 
 def migration_for(app_label: str, needs: list[IndexNeed], name: str = "fastadmin_indexes",

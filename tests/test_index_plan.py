@@ -118,11 +118,17 @@ def test_check_fires_per_missing_index_and_stops_after_apply(clean_indexes):
     assert "sortable column 'rank'" not in texts  # Item.Meta.indexes has (rank, id)
     assert all("--apply" in m.hint and "CREATE INDEX CONCURRENTLY" in m.hint for m in before)
 
+    Item.objects.bulk_create(Item(name=f"item {i}", kind="a") for i in range(50))  # rows to analyze
     out = StringIO()
     call_command("fastadmin_indexes", "--apply", stdout=out)
     assert "[1/" in out.getvalue() and "done in" in out.getvalue()  # progress, one line per index
     assert w101() == []
     assert "fa_testapp_item_name_trgm" in fastadmin_index_names()
+    # Analyzed after the build: the planner knows the indexed expressions (upper(name)) at once.
+    assert "analyzing testapp_item" in out.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stats WHERE tablename = 'fa_testapp_item_name_trgm'")
+        assert cursor.fetchone()[0] == 1
 
     again = StringIO()
     call_command("fastadmin_indexes", "--apply", stdout=again)  # safe to re-run
