@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -78,6 +80,47 @@ def is_unfiltered(queryset: QuerySet) -> bool:
     query = queryset.query
     return not (query.where or query.distinct or query.combinator or query.low_mark or query.high_mark
                 or query.group_by)
+
+
+#: The catalog sizes read during one changelist request (:func:`sizes_read_once`), by table.
+_known_sizes: ContextVar[dict[tuple[str, str], list[tuple]] | None] = ContextVar("fastadmin_sizes", default=None)
+
+
+@contextmanager
+def sizes_read_once() -> Iterator[None]:
+    """Within the block (fastadmin's list view) each table's sizes are read from the catalog once,
+    whoever asks: the search deciding whether to probe and the counter both need them."""
+    token = _known_sizes.set({})
+    try:
+        yield
+    finally:
+        _known_sizes.reset(token)
+
+
+def leaf_sizes(using: str, table: str) -> list[tuple]:
+    """``(reltuples, relpages, current pages)`` of ``table``, or of each leaf partition of a
+    partitioned one, at any depth; no row when the table does not exist (an unanalyzed leaf has
+    ``reltuples`` -1)."""
+    memo = _known_sizes.get()
+    if memo is not None and (using, table) in memo:
+        return memo[(using, table)]
+    connection = connections[using]
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        # pg_partition_tree() lists a partitioned table's leaves; for a plain table it returns no
+        # row on some PostgreSQL versions and the table itself on others, hence the OR.
+        # to_regclass(): a table that does not exist (yet) has no size, not an error.
+        cursor.execute(
+            "SELECT c.reltuples, c.relpages,"
+            " pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c"
+            " WHERE (c.oid = to_regclass(%s) AND c.relkind <> 'p')"
+            " OR c.oid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)) WHERE isleaf)",
+            [quoted, quoted],
+        )
+        rows = cursor.fetchall()
+    if memo is not None:
+        memo[(using, table)] = rows
+    return rows
 
 
 class BaseCounter:
@@ -205,25 +248,10 @@ class EstimatedCounter(BaseCounter):
         A partitioned table's own ``reltuples`` is -1 or 0 (its rows live in the partitions): the
         estimate is the sum over its leaf partitions, at any depth (``pg_partition_tree``).
         """
-        connection = connections[queryset.db]
-        table = connection.ops.quote_name(queryset.model._meta.db_table)
-        key = (queryset.db, table)
-        if key in self._sizes:  # one counter serves one request: its tables' sizes are read once
-            return self._sizes[key]
-        with connection.cursor() as cursor:
-            # pg_partition_tree() lists a partitioned table's leaves; for a plain table it returns no
-            # row on some PostgreSQL versions and the table itself on others, hence the OR.
-            # to_regclass(): a table that does not exist (yet) has no size, not an error.
-            cursor.execute(
-                "SELECT c.reltuples, c.relpages,"
-                " pg_relation_size(c.oid) / current_setting('block_size')::int FROM pg_class c"
-                " WHERE (c.oid = to_regclass(%s) AND c.relkind <> 'p')"
-                " OR c.oid IN (SELECT relid FROM pg_partition_tree(to_regclass(%s)) WHERE isleaf)",
-                [table, table],
-            )
-            rows = cursor.fetchall()
-        self._sizes[key] = size = self._sum_leaves(rows)
-        return size
+        key = (queryset.db, queryset.model._meta.db_table)
+        if key not in self._sizes:  # one counter serves one request: its tables' sizes are read once
+            self._sizes[key] = self._sum_leaves(leaf_sizes(*key))
+        return self._sizes[key]
 
     @staticmethod
     def _sum_leaves(rows: list[tuple]) -> int | None:

@@ -34,7 +34,7 @@ from .cache_admin import ObjectCacheMixin
 from .changelist import ChangeList, showing_list
 from .checks import ModelAdminChecks
 from .conf import fa_settings
-from .counting import EstimatedCounter
+from .counting import EstimatedCounter, sizes_read_once
 from .exceptions import BadParameter
 from .filter_other import typed_names_response
 from .guards import current_stage, is_query_canceled, read_alias, stage_scope, statement_timeout
@@ -139,7 +139,7 @@ class FastAdminMixin:
         try:
             alias, timeout = read_alias(self.model), fa_settings.STATEMENT_TIMEOUT_MS
             budget = request_budget(fa_settings.REQUEST_BUDGET_MS, timeout, alias)
-            with statement_timeout(timeout, alias, serial=True), budget:
+            with statement_timeout(timeout, alias, serial=True), budget, sizes_read_once():
                 response = super().changelist_view(request, extra_context)
                 if hasattr(response, "render"):
                     response.render()

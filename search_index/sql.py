@@ -14,6 +14,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import Field, Lookup, QuerySet
 
+from fastadmin.counting import leaf_sizes
+
 
 class AnyOfSubquery(Lookup):
     """``lhs = ANY(ARRAY(subquery))``: the subquery runs once (an InitPlan) and the outer condition
@@ -57,19 +59,16 @@ ROWS_PER_PAGE_GUESS = 200
 
 
 def table_rows(queryset: QuerySet) -> tuple[float, float]:
-    """``(reltuples, rows)`` of ``queryset``'s table: the statistics (-1 when never analyzed) and the
-    best size known (for a table never analyzed, a generous guess from its size on disk); -1 when the
-    table is not found."""
-    connection = connections[queryset.db]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples, pg_relation_size(oid) / current_setting('block_size')::int"
-                       " FROM pg_class WHERE oid = to_regclass(%s)",
-                       [connection.ops.quote_name(queryset.model._meta.db_table)])
-        row = cursor.fetchone()
-    if not row or row[0] is None:
+    """``(reltuples, rows)`` of ``queryset``'s table (summed over a partitioned table's leaves): the
+    statistics (-1 when never analyzed) and the best size known (for a table never analyzed, a
+    generous guess from its size on disk); -1 when the table is not found."""
+    leaves = leaf_sizes(queryset.db, queryset.model._meta.db_table)  # the counter's read: one per request
+    if not leaves:
         return -1.0, -1.0
-    reltuples, pages = row
-    return float(reltuples), float(reltuples) if reltuples >= 0 else float(pages * ROWS_PER_PAGE_GUESS)
+    analyzed = [reltuples for reltuples, _relpages, _pages in leaves if reltuples is not None and reltuples >= 0]
+    reltuples = float(sum(analyzed)) if analyzed else -1.0
+    pages = sum(pages for _reltuples, _relpages, pages in leaves)
+    return reltuples, reltuples if reltuples >= 0 else float(pages * ROWS_PER_PAGE_GUESS)
 
 
 def planner_share(queryset: QuerySet, rows: float) -> float:

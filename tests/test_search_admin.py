@@ -131,6 +131,14 @@ def test_the_probes_keys_are_the_lists_exact_count(admin_client, big):
                 and "shop_customer" in q["sql"] and "id\" = ANY(" in q["sql"]]
 
 
+def test_a_search_reads_the_tables_size_once(admin_client, big):
+    """The search (probe or not) and the counter share one catalog read of the table's size."""
+    with CaptureQueriesContext(connection) as captured:
+        admin_client.get("/admin/shop/customer/?q=quorra")
+    sizes = [q["sql"] for q in captured.captured_queries if "FROM pg_class" in q["sql"]]
+    assert len(sizes) == 1 and "pg_partition_tree" in sizes[0], sizes
+
+
 def test_a_search_narrowed_further_by_the_project_is_counted(admin_client, big, monkeypatch):
     """A get_search_results override that filters after the search: the probe's number is not the
     list's count any more, so the list is counted."""
