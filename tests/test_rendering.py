@@ -345,3 +345,38 @@ def test_action_form_equals_the_stock_sites(admin_client, items):
     extra = '\n  <option value="note_in_background">Note it (in the background)</option>\n'
     assert extra in fast
     assert fast.replace(extra, "") == stock
+
+
+def test_list_editable_forms_share_one_translated_label_suffix(admin_client, items, monkeypatch):
+    """The changelist formset translates ":" once, not once per form; forms keep what Django gives them."""
+    from django.utils import translation as dj_translation
+
+    from fastadmin.rendering.formsets import takes_label_suffix
+
+    for i in range(5):
+        Gadget.objects.create(name=f"g{i}", status="new", price=i)
+    calls = []
+    real = dj_translation.gettext
+
+    def counting(message):
+        calls.append(message)
+        return real(message)
+
+    monkeypatch.setattr("django.forms.forms._", counting)
+    monkeypatch.setattr("fastadmin.rendering.formsets.gettext", counting)
+    response = admin_client.get("/admin/testapp/gadget/")
+    forms_ = response.context["cl"].formset.forms
+    assert len(forms_) >= 5 and {f.label_suffix for f in forms_} == {":"}
+    few = calls.count(":")  # the formset's once, and the page's other forms (management, actions)
+    for i in range(10):
+        Gadget.objects.create(name=f"more{i}", status="new", price=i)
+    calls.clear()
+    response = admin_client.get("/admin/testapp/gadget/")
+    assert len(response.context["cl"].formset.forms) >= 15
+    assert calls.count(":") == few < 5  # not one more per row
+
+    class Closed(forms.Form):
+        def __init__(self, data=None, prefix=None):
+            super().__init__(data, prefix=prefix)
+
+    assert takes_label_suffix(forms.Form) and not takes_label_suffix(Closed)
