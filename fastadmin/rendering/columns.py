@@ -41,9 +41,10 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext
 
 from .dates import datetime_formatter
-from .values import DJANGO_6, _blank_to_empty, _value_repr
+from .values import DJANGO_6, _blank_to_empty, _value_repr, escape_cell
 
 _escape = html.escape
+
 _PK_TOKEN = "fastadminpk0"  # unchanged by admin's quote() and by URL quoting
 
 
@@ -217,7 +218,7 @@ def _field_repr(env: Env, field, link: bool) -> Callable[[Any], str]:
 
         def related(obj) -> str:
             value = getattr(obj, name)
-            return empty_html if value is None else conditional_escape(value)
+            return empty_html if value is None else escape_cell(value)
 
         return related
     if DJANGO_6 and name == "password":  # 6.0: a user model's password shows its hash summary
@@ -234,7 +235,7 @@ def _field_repr(env: Env, field, link: bool) -> Callable[[Any], str]:
             try:
                 return get(value, empty_html)
             except TypeError:  # an unhashable value: stock's make_hashable path
-                return conditional_escape(display_for_field(value, field, empty))
+                return escape_cell(display_for_field(value, field, empty))
 
         return choice
     if isinstance(field, models.BooleanField):
@@ -277,7 +278,7 @@ def _generic_field(field, empty, link: bool) -> Callable[[Any], str]:
 
     def generic(obj) -> str:
         value = _blank_to_empty(getattr(obj, name))
-        return conditional_escape(display_for_field(value, field, empty, avoid_link=link))
+        return escape_cell(display_for_field(value, field, empty, avoid_link=link))
 
     return generic
 

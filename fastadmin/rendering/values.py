@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import html
 import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,14 @@ if TYPE_CHECKING:
 _DATE_TYPES = (datetime.date, datetime.time)
 #: Stock's row rendering as changed in Django 6.0 (see :mod:`.columns`).
 DJANGO_6 = django.VERSION >= (6, 0)
+
+
+def escape_cell(value: Any) -> str:
+    """Django's ``conditional_escape``, without the lazy-string wrapper its ``escape`` carries (a
+    call per cell of every row)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return SafeString(html.escape(str(value)))
 
 
 def _blank_to_empty(value: Any) -> Any:
@@ -89,15 +98,15 @@ def _display_value(env: Env, get, empty, boolean: bool, classes: str) -> Callabl
         if isinstance(value, str):
             value = _stripped(value)
             if value and not boolean:  # display_for_value(str) is str(value)
-                return conditional_escape(value), classes
+                return escape_cell(value), classes
         if boolean:
             shown = icon(None if DJANGO_6 and value in EMPTY_VALUES else value)
         elif value in EMPTY_VALUES:
             shown = empty_html
         elif isinstance(value, (int, decimal.Decimal, float)) and not isinstance(value, bool):
-            shown = conditional_escape(formats.number_format(value))
+            shown = escape_cell(formats.number_format(value))
         else:
-            shown = conditional_escape(display_for_value(value, empty))
+            shown = escape_cell(display_for_value(value, empty))
         return shown, (nowrap if isinstance(value, _DATE_TYPES) else classes)
 
     return value_repr
@@ -135,6 +144,6 @@ def _stock_repr(env: Env, cl, name: Any, field_class: str, link: bool) -> Callab
                 shown = display_for_field(value, f, empty, avoid_link=link)
             if isinstance(f, (models.DateField, models.TimeField, models.ForeignKey)):
                 classes.append("nowrap")
-        return conditional_escape(shown), " ".join(classes)
+        return escape_cell(shown), " ".join(classes)
 
     return stock
