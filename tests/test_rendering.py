@@ -314,18 +314,23 @@ def test_input_renderer_matches_the_select_templates(case):
     assert select_html(_OwnOption(choices=SELECT_CHOICES).get_context("x", None, {})["widget"]) is None
 
 
+def _on_both_sites(client, path: str, pattern: str) -> tuple[str, str]:
+    """The part of ``path``'s changelist matching ``pattern`` on fastadmin's site and on the stock
+    site (same options), in German with Berlin time and thousand separators."""
+    def part(url: str) -> str:
+        return re.search(pattern, client.get(url).content.decode(), re.S).group(0)
+
+    with override_settings(**SETTINGS_CASES["de-berlin"]):
+        return part(f"/admin/{path}"), part(f"/stock/{path}")
+
+
 def test_list_editable_table_equals_the_stock_sites(admin_client, items):
     """The fastadmin page's result table (compiled rows and widgets) equals stock admin's page's."""
     for i in range(4):
         Gadget.objects.create(name=f"g<{i}> & co", status=["new", "won"][i % 2], city="Zürich" if i else "",
                               price=decimal.Decimal("1234.5") * i, category=Category.objects.first())
 
-    def table(url):
-        body = admin_client.get(url).content.decode()
-        return re.search(r'<div class="results">.*?</table>\n</div>', body, re.S).group(0)
-
-    with override_settings(**SETTINGS_CASES["de-berlin"]):
-        fast, stock = table("/admin/testapp/gadget/"), table("/stock/testapp/gadget/")
+    fast, stock = _on_both_sites(admin_client, "testapp/gadget/", r'<div class="results">.*?</table>\n</div>')
     assert 'name="form-3-city"' in fast
     assert fast == stock.replace("/stock/", "/admin/")
 
@@ -333,13 +338,7 @@ def test_list_editable_table_equals_the_stock_sites(admin_client, items):
 def test_action_form_equals_the_stock_sites(admin_client, items):
     """The action bar's select (written by fastadmin's ActionForm renderer) equals stock admin's."""
     Gadget.objects.create(name="g", status="new", price=1)
-
-    def select(url):
-        body = admin_client.get(url).content.decode()
-        return re.search(r'<select name="action".*?</select>', body, re.S).group(0)
-
-    with override_settings(**SETTINGS_CASES["de-berlin"]):
-        fast, stock = select("/admin/testapp/gadget/"), select("/stock/testapp/gadget/")
+    fast, stock = _on_both_sites(admin_client, "testapp/gadget/", r'<select name="action".*?</select>')
     assert "delete_selected" in fast
     # The fastadmin admin has one more action (a background job): the stock site's options, then it.
     extra = '\n  <option value="note_in_background">Note it (in the background)</option>\n'
