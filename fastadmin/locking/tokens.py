@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any
 
 from django.core import signing
@@ -21,7 +20,7 @@ from django.db import models
 from ..conf import fa_settings
 from ..fields import version_field
 from ..tokens import dump_value, load_value, sign, unsign_fresh
-from .values import BadEditToken, editable_fields, row_digest, row_digester, snapshot
+from .values import BadEditToken, editable_fields, row_digest, snapshot, values_digester
 
 TOKEN = "_fa_token"
 PAGE_TOKEN = "_fa_page_token"
@@ -133,13 +132,11 @@ class PageToken:
                 deferred = row.get_deferred_fields()
                 shown = [f for f in model._meta.concrete_fields if f.attname not in deferred]
                 hashed = [f.name for f in shown]
-                read = attrgetter(*(f.attname for f in shown))
-                if len(shown) == 1:  # attrgetter of one name returns the value, not a 1-tuple
-                    read = (lambda one: lambda row: (one(row),))(read)
-                digest = row_digester(hashed, salt)
+                attnames = [f.attname for f in shown]
+                digest = values_digester(salt)
             out[str(row.pk)] = [
                 getattr(row, vf.attname) if vf else None,
-                digest(dict(zip(hashed, read(row), strict=True))),
+                digest([getattr(row, attname) for attname in attnames]),
                 dump(snapshot(row, editable_map)) if editable_map else {},
             ]
         return cls(str(user), out, hashed or [])

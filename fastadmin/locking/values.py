@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,18 +105,17 @@ def row_digest(values: Mapping[str, Any], fields: Iterable[str], salt: str) -> s
     An HMAC with the signing key, not a plain hash: the page carries the digest, and a plain hash of
     a low-entropy column (a status, a flag) could be reversed by hashing every candidate value.
     """
-    return row_digester(fields, salt)(values)
+    return values_digester(salt)([values[name] for name in fields])
 
 
-def row_digester(fields: Iterable[str], salt: str) -> Callable[[Mapping[str, Any]], str]:
-    """:func:`row_digest` for many rows: the keyed hash is set up once and copied per row (a page
-    digests every row it shows)."""
-    names = list(fields)
+def values_digester(salt: str) -> Callable[[Sequence[Any]], str]:
+    """:func:`row_digest` for many rows, each given as its values in the fields' order: the keyed
+    hash is set up once and copied per row (a page digests every row it shows)."""
     keyed = hmac.new(((fa_settings.SIGNING_KEY or _secret_key()) + salt).encode(), digestmod=hashlib.blake2b)
 
-    def digest(values: Mapping[str, Any]) -> str:
+    def digest(values: Sequence[Any]) -> str:
         h = keyed.copy()
-        h.update(_encode([dump_value(values[name]) for name in names]).encode())
+        h.update(_encode([dump_value(value) for value in values]).encode())
         return h.hexdigest()[:24]
 
     return digest
