@@ -56,8 +56,10 @@ DEFAULTS: dict[str, Any] = {
     # still searched inside values, as stock does (reading the table is cheap); 0 never does.
     "SEARCH_SCAN_ROWS": 10_000,
     # A search first collects up to this many matching primary keys (unordered, index-served); if
-    # that is all of them the page filters on those keys. 0 turns the probe off. See backends._narrow.
-    "SEARCH_PROBE_LIMIT": 1_000,
+    # that is all of them the page looks those keys up and sorts them (bounded by their number, however
+    # they lie in the sort order) and they are the exact count. More matches: the page filters and walks
+    # the sort index, fast for a common term. 0 turns the probe off. See backends._narrow.
+    "SEARCH_PROBE_LIMIT": 10_000,
     # A search term through a foreign key (``customer__name``) first reads up to this many matching
     # related keys and filters on ``customer_id = ANY(those)``; more (a common term) use a hashed
     # ``IN (subquery)``. 0 keeps the subquery always. See search_index/relations.py.

@@ -8,6 +8,13 @@ HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"'
 REL_LINK = re.compile(r'<a rel="(first|prev|next|last)" href="([^"]*)"')
 
 
+def probe_end() -> str:
+    """How the search's key probe ends (``LIMIT SEARCH_PROBE_LIMIT + 1``): the way tests tell it apart."""
+    from fastadmin.conf import fa_settings
+
+    return f"LIMIT {fa_settings.SEARCH_PROBE_LIMIT + 1}"
+
+
 def row_pks(response) -> list[int]:
     return [int(pk) for pk in ROW_PK.findall(response.content.decode())]
 

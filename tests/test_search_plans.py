@@ -123,3 +123,39 @@ def test_full_text_fields_get_an_index_the_query_uses(shop):
             request("zanzibar"), Lead.objects.order_by("-created", "-pk"), "zanzibar").queryset[:101])
     assert "Bitmap Index Scan on fa_shop_lead_notes_fts" in plan_text, plan_text
     assert "Seq Scan on shop_lead" not in plan_text, plan_text
+
+
+def test_thousands_of_matches_at_the_far_end_of_the_order_are_looked_up_then_sorted(shop, monkeypatch):
+    """More matches than the planner is shown (``PLANNED_KEYS``), all the oldest orders: the page must
+    not walk the ``-placed_at`` index hoping to meet them soon (at 10M that read the whole table into
+    the statement timeout); it looks the found keys up by primary key and sorts those. Scaled down:
+    on 30,000 orders, 150 matches stand for 3,000 of 10M (rare enough for the planner)."""
+    from django.test.utils import CaptureQueriesContext
+    from fastadmin.search_index import backends
+
+    monkeypatch.setattr(backends, "PLANNED_KEYS", 100)
+    oldest = list(Order.objects.order_by("placed_at", "pk").values_list("pk", flat=True)[:150])
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_order SET number = 'ZQXJW-' || id WHERE id = ANY(%s); ANALYZE shop_order",
+                       [oldest])
+    with CaptureQueriesContext(connection) as captured:
+        result = search(Order, "zqxjw")
+    assert result.count is not None and (result.count.value, result.count.exact) == (len(oldest), True)
+    probes = [q["sql"] for q in captured.captured_queries
+              if q["sql"].startswith('SELECT "shop_order"') and q["sql"].endswith("LIMIT 10001")]  # the default
+    assert len(probes) == 1, probes
+    sql = str(result.queryset.query)
+    assert '"shop_order"."id" = ANY(ARRAY(SELECT unnest(' in sql and "LIKE" not in sql, sql
+    plan = explain(result.queryset[:101])
+    assert "shop_order_pkey" in plan and "Backward" not in plan, plan
+    newest_first = list(result.queryset.values_list("pk", flat=True)[:101])
+    expected = Order.objects.filter(pk__in=oldest).order_by("-placed_at", "-pk").values_list("pk", flat=True)
+    assert newest_first == list(expected[:101])
+
+
+def test_a_few_found_keys_stay_a_constant_the_planner_sizes(shop):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_customer SET name = 'Zebulon Quux' WHERE id = (SELECT min(id) FROM shop_customer)")
+    result = search(Order, "zebulon")
+    sql = str(result.queryset.query)
+    assert '"shop_order"."id" = ANY(' in sql and "unnest" not in sql, sql
