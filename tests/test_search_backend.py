@@ -420,3 +420,18 @@ def test_exact_lookup_words_are_converted_like_stock_django_6_1():
     assert ours(["active__exact"], "maybe", model=Item)[0] == []
     assert ours(["rank__exact"], "3.", model=Item)[0] == [on.pk]
     assert ours(["rank__exact", "name"], "off", model=Item)[0] == [off.pk]
+
+
+@pytest.mark.parametrize("column", ["pk", "email", "created"])
+def test_fenced_keys_select_the_rows___in_selects(customers, column):
+    """Found keys past ``PLANNED_KEYS`` go behind an InitPlan; any column type must survive the array's
+    cast and ``unnest`` (integers, varchar with a length, timestamps)."""
+    from django.db.models import F
+    from fastadmin.search_index.sql import AnyOfFencedArray
+
+    values = list(Customer.objects.order_by("pk").values_list(column, flat=True)[::2])
+    fenced = Customer.objects.filter(AnyOfFencedArray(F(column), values))
+    assert "ARRAY(SELECT unnest(" in str(fenced.query)
+    expected = Customer.objects.filter(**{f"{column}__in": values})
+    assert sorted(fenced.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True)) != []
+    assert not Customer.objects.filter(AnyOfFencedArray(F(column), [])).exists()
