@@ -37,6 +37,8 @@ class QueryStrings:
 
     def pair(self, key: str, value: Any) -> str:
         """``key=value``; a list (``filter_params`` holds ``request.GET.lists()``) as one pair per item."""
+        if isinstance(value, int):  # a relation filter's choices: the related keys; bools print as stock's
+            value = str(value)
         if isinstance(value, str):
             memo_key: Any = (key, value)
         elif isinstance(value, list) and all(isinstance(item, str) for item in value):

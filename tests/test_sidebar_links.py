@@ -22,6 +22,7 @@ NEW = [
     {"status__exact": None, "o": "3"},
     {"q": "new term", "p": 2, "ids": [1, 2], "raw": b"by\\xfftes"},
     {"tags": ["z"], "score__gte": 10, "score__lt": None},
+    {"customer__id__exact": 12345678901234567890, "active": True, "off": False, "n": -3, "zero": 0},
 ]
 REMOVE = [None, [], ["status__"], ["tags", "q"], ["nothing"]]
 
