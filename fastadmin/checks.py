@@ -40,6 +40,11 @@ def check_settings(app_configs=None, **kwargs):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             messages.append(Error(f"FASTADMIN[{key!r}] must be a positive integer, not {value!r}.",
                                   id="fastadmin.E003"))
+    walk = user.get("WALK_TIMEOUT_MS", DEFAULTS["WALK_TIMEOUT_MS"])
+    if walk is not None and (not isinstance(walk, int) or isinstance(walk, bool) or walk <= 0):
+        messages.append(Error(f"FASTADMIN['WALK_TIMEOUT_MS'] must be None or a positive integer, not {walk!r}.",
+                              hint="None lets a filtered page walk its sort index until the statement timeout.",
+                              id="fastadmin.E003"))
     for key in ("PAGINATOR", "COUNTER", "READ_POLICY"):
         try:
             import_string(user.get(key, DEFAULTS[key]))

@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "EXACT_COUNT_THRESHOLD": 10_000,
     # Milliseconds one admin read (changelist, counts, filters) may take before PostgreSQL cancels it.
     "STATEMENT_TIMEOUT_MS": 5_000,
+    # Milliseconds an ordered read of a filtered list (a page, the date range) may walk its sort index
+    # looking for matches; past it the read runs again as "read the matches, then sort them" (matches
+    # at the far end of the sort order made the walk read the whole table). None turns it off. See
+    # fastadmin/walks.py.
+    "WALK_TIMEOUT_MS": 500,
     # Milliseconds the changelist's capped count (at most EXACT_COUNT_THRESHOLD + 1 rows, run when the
     # estimate is under the threshold) may take; past it the estimate is shown.
     "COUNT_TIMEOUT_MS": 250,

@@ -15,10 +15,13 @@ from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock
 from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
+from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+
+from .walks import bounded_walk, hide
 
 #: An end of the range that the page does not show (None is a range with no dates).
 UNKNOWN = object()
@@ -90,22 +93,13 @@ def date_range(queryset, name: str, field: models.Field, first: Any = UNKNOWN, l
     """First and last date of ``name`` in ``queryset``: two indexed ``ORDER BY … LIMIT 1`` reads, sent
     as one statement on PostgreSQL (``SELECT (first), (last)``; the driver's values are the ORM's
     there, unless the field converts them itself with ``from_db_value``)."""
-    values = queryset.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)
-    ends = {"first": values.order_by(name)[:1], "last": values.order_by(f"-{name}")[:1]}
     known = {"first": first, "last": last}
     wanted = [end for end, value in known.items() if value is UNKNOWN]
-    connection = connections[queryset.db]
-    if wanted and connection.vendor == "postgresql" and not hasattr(field, "from_db_value"):
-        try:
-            compiled = [ends[end].query.get_compiler(using=queryset.db).as_sql() for end in wanted]
-        except EmptyResultSet:
+    if wanted:
+        found = bounded_walk(lambda hidden: _read_ends(queryset, name, field, wanted, hidden), queryset)
+        if found is None:
             return None, None
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(f"({sql})" for sql, _params in compiled),
-                           [p for _sql, params in compiled for p in params])
-            known.update(zip(wanted, cursor.fetchone(), strict=True))
-    else:
-        known.update((end, ends[end].first()) for end in wanted)
+        known.update(zip(wanted, found, strict=True))
     first, last = known["first"], known["last"]
     if first is None or last is None:
         return None, None
@@ -113,3 +107,22 @@ def date_range(queryset, name: str, field: models.Field, first: Any = UNKNOWN, l
         first, last = (timezone.localtime(v) if timezone.is_aware(v) else v for v in (first, last))
         return first.date(), last.date()
     return first, last
+
+
+def _read_ends(queryset, name: str, field: models.Field, wanted: list[str], hidden: bool) -> list[Any] | None:
+    """The ``wanted`` ends ("first", "last") of ``name``, None when the query can match nothing;
+    ``hidden``: sorted without the column's index (see :mod:`fastadmin.walks`)."""
+    values = queryset.filter(**{f"{name}__isnull": False}).values_list(name, flat=True)
+    orders = {"first": F(name).asc(), "last": F(name).desc()}
+    ends = {end: values.order_by(hide(order) if hidden else order)[:1] for end, order in orders.items()}
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql" or hasattr(field, "from_db_value"):
+        return [ends[end].first() for end in wanted]
+    try:
+        compiled = [ends[end].query.get_compiler(using=queryset.db).as_sql() for end in wanted]
+    except EmptyResultSet:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"({sql})" for sql, _params in compiled),
+                       [p for _sql, params in compiled for p in params])
+        return list(cursor.fetchone())

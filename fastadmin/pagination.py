@@ -42,6 +42,7 @@ from django.utils.dateparse import parse_date
 from .exceptions import BadParameter, InvalidCursor
 from .sort_keys import SortKey, signature, sort_keys
 from .tokens import dump_value, sign, unsign
+from .walks import bounded_walk, hide
 
 AFTER = "a"  # the page holds the rows after the cursor's values
 BEFORE = "b"  # the page holds the rows before the cursor's values
@@ -215,7 +216,12 @@ class KeysetPaginator(BasePaginator):
         return segments
 
     def _fetch(self, segments: list[Q] | None, reverse: bool, limit: int) -> list[Model]:
-        ordered = self.queryset.order_by(*(k.order_by(reverse) for k in self.keys))
+        """The next ``limit`` rows; a filtered list's walk is bounded (:mod:`fastadmin.walks`)."""
+        return bounded_walk(lambda hidden: self._read(segments, reverse, limit, hidden), self.queryset)
+
+    def _read(self, segments: list[Q] | None, reverse: bool, limit: int, hidden: bool) -> list[Model]:
+        orders = [k.order_by(reverse) for k in self.keys]
+        ordered = self.queryset.order_by(*(map(hide, orders) if hidden else orders))
         if segments is None:
             return list(ordered[:limit])
         rows: list[Model] = []

@@ -331,3 +331,13 @@ def test_the_app_list_adopts_before_the_urlconf_is_built(rf, superuser):
     request.user = superuser
     models = {m["object_name"] for app in site.get_app_list(request) for m in app["models"]}
     assert "User" in models and site.is_registered(User)
+
+
+@pytest.mark.parametrize("value,ok", [(None, True), (200, True), (0, False), (-1, False), ("5", False), (True, False)])
+def test_walk_timeout_is_checked(settings, value, ok):
+    from fastadmin.checks import check_settings
+
+    settings.FASTADMIN = {"WALK_TIMEOUT_MS": value}
+    messages = check_settings()
+    assert (messages == []) is ok, messages
+    assert ok or [m.id for m in messages] == ["fastadmin.E003"]

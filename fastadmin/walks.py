@@ -1,0 +1,99 @@
+"""Ordered reads of a filtered list that cannot run away: ``ORDER BY key LIMIT n`` with a ``WHERE``.
+
+PostgreSQL answers such a read in one of two ways: walk the index on the sort key and test each row
+until ``n`` match (fast when the matches are spread over the sort order), or read the matches and
+sort them (fast when they are few). It picks by its estimate of how many rows match, assuming they
+are spread evenly. When they all sit at the far end of the order (a customer's orders from years ago,
+a term only old rows contain, listed newest first), the walk reads the whole table: at 10M orders,
+past the statement timeout.
+
+:func:`bounded_walk` gives the walk ``WALK_TIMEOUT_MS``; a walk that has not met its page by then is
+cancelled and the read runs again with its sort keys hidden from the indexes (:func:`hide`:
+``COALESCE(key, key)``, the same values and the same NULLs), so the plan can only be "read the
+matches, then sort them", bounded by the number of matches rather than by where they lie.
+Contract of a read passed in: ``read(hidden)`` returns the same rows, in the same order, for
+``hidden=False`` and ``hidden=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import OperationalError, connections
+from django.db.models import OrderBy, QuerySet
+from django.db.models.functions import Coalesce
+
+from .conf import fa_settings
+from .guards import is_query_canceled, stage
+
+T = TypeVar("T")
+
+
+def hide(order: OrderBy) -> OrderBy:
+    """``order`` over ``COALESCE(x, x)``: the same order, which no index on ``x`` can serve."""
+    return OrderBy(
+        Coalesce(order.expression, order.expression),
+        descending=order.descending,
+        nulls_first=order.nulls_first,
+        nulls_last=order.nulls_last,
+    )
+
+
+def may_walk(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` is filtered, so an ordered read of it may walk past non-matching rows."""
+    return bool(queryset.query.where)
+
+
+def bounded_walk(read: Callable[[bool], T], queryset: QuerySet) -> T:
+    """``read(False)``, each of its statements cancelled after ``WALK_TIMEOUT_MS``; then ``read(True)``.
+
+    Guarded: a filtered ``queryset`` read inside a transaction on PostgreSQL (a changelist view's
+    reads are), when the walk's timeout is below the statement timeout. An unfiltered walk meets a row
+    at every step."""
+    limit = fa_settings.WALK_TIMEOUT_MS
+    ceiling = fa_settings.STATEMENT_TIMEOUT_MS
+    connection = connections[queryset.db]
+    if (not limit or (ceiling and limit >= ceiling) or not may_walk(queryset)
+            or connection.vendor != "postgresql" or not connection.in_atomic_block):
+        return read(False)
+    try:
+        with connection.execute_wrapper(WalkTimeout(limit)):
+            return read(False)
+    except OperationalError as exc:
+        if not is_query_canceled(exc):
+            raise
+    with stage("sorting the matching rows"):
+        return read(True)
+
+
+class WalkTimeout:
+    """``execute_wrapper`` running each statement in a savepoint of its own, under a statement timeout
+    of ``milliseconds`` (never above a stricter one in force, e.g. the request budget's). Its own
+    statements go through a driver cursor, below Django's query log (as :mod:`fastadmin.budget`'s
+    do): query-count tests, Django's own among them, see only the read."""
+
+    savepoint = "fastadmin_walk"
+
+    def __init__(self, milliseconds: int) -> None:
+        limit = f"'{int(milliseconds)}ms'"
+        current = "current_setting('statement_timeout')"
+        self.begin = (
+            f"SAVEPOINT {self.savepoint}; SELECT {current}, set_config('statement_timeout', CASE WHEN {current}"
+            f" <> '0' AND {current}::interval <= {limit}::interval THEN {current} ELSE {limit} END, true)"
+        )
+
+    def __call__(self, execute, sql, params, many, context):
+        # A cursor of its own on the driver's connection: the read's cursor holds the read's rows.
+        with context["connection"].connection.cursor() as raw:
+            raw.execute(self.begin)  # two statements, no parameters: one round trip
+            raw.nextset()
+            previous = raw.fetchone()[0]
+            try:
+                result = execute(sql, params, many, context)
+            except BaseException:
+                raw.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}; RELEASE SAVEPOINT {self.savepoint}")
+                raise
+            restore = "'" + str(previous).replace("'", "''") + "'"  # the server's own value, as a literal
+            raw.execute(f"SELECT set_config('statement_timeout', {restore}, true); RELEASE SAVEPOINT {self.savepoint}")
+        return result

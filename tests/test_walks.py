@@ -1,0 +1,119 @@
+"""A filtered list's ordered reads (the page, the date range) give up walking the sort index after
+``WALK_TIMEOUT_MS`` and read the matches, then sort them (:mod:`fastadmin.walks`).
+
+The data: 30,000 orders, of which the oldest 3,000 carry a note the filter asks for. Listed newest
+first, a walk along ``placed_at`` meets its first match after 27,000 rows; the planner, told one row
+in ten matches, expects a page within 1,000. A walk timeout of 1 ms cancels any read of that table.
+"""
+
+from io import StringIO
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DataError
+from django.test.utils import CaptureQueriesContext
+from shop import seeding
+from shop.models import Order
+
+from fastadmin.date_hierarchy import date_range
+from fastadmin.pagination import KeysetPaginator
+from fastadmin.walks import bounded_walk
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OLD = "archived long ago"
+
+
+@pytest.fixture
+def orders():
+    seeding.seed(30_000, chunk=30_000, stream=StringIO())
+    oldest = list(Order.objects.order_by("placed_at", "pk").values_list("pk", flat=True)[:3_000])
+    Order.objects.filter(pk__in=oldest).update(note=OLD)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shop_order")
+    return Order.objects.filter(note=OLD)
+
+
+def sorted_again(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "ORDER BY COALESCE(" in q["sql"]]
+
+
+def test_a_page_that_walks_too_long_is_read_by_sorting_the_matches(orders, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
+    expected = list(orders.order_by("-placed_at", "-pk")[:101])
+    paginator = KeysetPaginator(orders.order_by("-placed_at", "-pk"), 100)
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():  # as in the changelist view
+        page = paginator.page()
+        following = paginator.page(cursor=page.next_cursor)
+    assert page.rows == expected[:100] and following.rows[:1] == expected[100:]
+    (first, second) = sorted_again(captured)
+    assert 'COALESCE("shop_order"."placed_at", "shop_order"."placed_at") DESC' in first
+    assert '"shop_order"."placed_at" <=' in second  # the next page's keyset condition, still sorted
+
+
+def test_the_date_range_too(orders, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
+    field = Order._meta.get_field("placed_at")
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        first, last = date_range(orders, "placed_at", field)
+    dates = sorted(orders.values_list("placed_at", flat=True))
+    assert (first, last) == (dates[0].date(), dates[-1].date())
+    assert len(sorted_again(captured)) == 1
+
+
+def test_a_walk_within_the_timeout_is_read_once(orders, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 4_000}
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        rows = KeysetPaginator(orders.order_by("-placed_at", "-pk"), 100).page().rows
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"  # restored after the guarded read
+    assert len(rows) == 100 and not sorted_again(captured)
+    logged = [q["sql"][:19] for q in captured.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert logged == ['SELECT "shop_order"', "SHOW statement_time"]  # the guard's own statements are not logged
+
+
+def test_only_filtered_reads_are_guarded_and_other_errors_pass(db, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
+    calls = []
+
+    def read(hidden):
+        calls.append(hidden)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.05)")
+        return hidden
+
+    filtered = Order.objects.filter(note=OLD)
+    assert bounded_walk(read, filtered) is False and calls == [False]  # outside a transaction: not guarded
+    with transaction.atomic():
+        calls.clear()
+        assert bounded_walk(read, Order.objects.all()) is False and calls == [False]  # no WHERE: no guard
+        calls.clear()
+        assert bounded_walk(read, filtered) is True and calls == [False, True]
+
+    def broken(hidden):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1/0")
+
+    with pytest.raises(DataError), transaction.atomic():
+        bounded_walk(broken, filtered)
+
+
+def test_a_stricter_timeout_in_force_is_kept(db, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 400}
+    seen = []
+
+    def read(hidden):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', '150ms', true)")
+        bounded_walk(read, Order.objects.filter(note=OLD))
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = '3s'")
+        bounded_walk(read, Order.objects.filter(note=OLD))
+        read(False)
+    assert seen == ["150ms", "400ms", "3s"]
