@@ -117,3 +117,17 @@ def test_a_stricter_timeout_in_force_is_kept(db, settings):
         bounded_walk(read, Order.objects.filter(note=OLD))
         read(False)
     assert seen == ["150ms", "400ms", "3s"]
+
+
+def test_the_changelist_answers_from_the_sorted_read(admin_client, orders, settings):
+    """Through the view (its reads run in a transaction): the page and the date hierarchy come back
+    from the sorted reads, with the rows the walk would have shown."""
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1, "SEARCH_PROBE_LIMIT": 0}
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE shop_order SET number = 'ZQXJW-' || id WHERE note = %s; ANALYZE shop_order", [OLD])
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/admin/shop/order/", {"q": "zqxjw"})
+    assert response.status_code == 200
+    expected = list(orders.order_by("-placed_at", "-pk").values_list("pk", flat=True)[:100])
+    assert [row.pk for row in response.context["cl"].result_list] == expected
+    assert sorted_again(captured), [q["sql"][:120] for q in captured.captured_queries]
