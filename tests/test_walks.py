@@ -153,3 +153,14 @@ def test_sorted_reads_page_a_nullable_column_like_the_walk(orders, settings, ord
             cursor = page.next_cursor
     assert seen == list(queryset.values_list("pk", flat=True))
     assert fallbacks >= 3  # several of the 12 pages were read by sorting, and their cursors led on
+
+
+def test_sorted_reads_of_distinct_and_related_orderings(orders, settings):
+    """``COALESCE`` keys where PostgreSQL is strict about ORDER BY: a DISTINCT list (its ORDER BY must
+    be selected) and a sort through a join (the related model's column)."""
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
+    for queryset in (orders.distinct().order_by("-placed_at", "-pk"), orders.order_by("customer__name", "pk")):
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            rows = KeysetPaginator(queryset, 100).page().rows
+        assert sorted_again(captured)
+        assert [row.pk for row in rows] == list(queryset.values_list("pk", flat=True)[:100])
