@@ -41,8 +41,15 @@ def hide(order: OrderBy) -> OrderBy:
 
 
 def may_walk(queryset: QuerySet) -> bool:
-    """Whether ``queryset`` is filtered, so an ordered read of it may walk past non-matching rows."""
-    return bool(queryset.query.where)
+    """Whether an ordered read of ``queryset`` may walk past non-matching rows: it is filtered, and
+    not by a condition that names its rows outright (one whose ``bounds_rows`` is True: a search's
+    found keys, looked up by primary key, see :mod:`fastadmin.search_index.backends`)."""
+    where = queryset.query.where
+    if not where:
+        return False
+    return where.negated or where.connector != "AND" or not any(
+        getattr(child, "bounds_rows", False) for child in where.children
+    )
 
 
 def bounded_walk(read: Callable[[bool], T], queryset: QuerySet) -> T:

@@ -277,7 +277,9 @@ class TrigramSearchBackend(BaseSearchBackend):
         if len(keys) > limit:
             return narrowed, None
         lookup = AnyOfArray if len(keys) <= PLANNED_KEYS else AnyOfFencedArray
-        return queryset.filter(lookup(F("pk"), keys)), len(keys)
+        found = lookup(F("pk"), keys)
+        found.bounds_rows = True  # the page reads these rows, not a walk: fastadmin.walks needs no guard
+        return queryset.filter(found), len(keys)
 
     def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool,
                  through: bool = True) -> _Compiled:

@@ -164,3 +164,29 @@ def test_sorted_reads_of_distinct_and_related_orderings(orders, settings):
             rows = KeysetPaginator(queryset, 100).page().rows
         assert sorted_again(captured)
         assert [row.pk for row in rows] == list(queryset.values_list("pk", flat=True)[:100])
+
+
+def test_a_search_s_found_keys_need_no_guard(db, settings):
+    """Filtered by the keys a search found (looked up by primary key, never walked): no savepoint, no
+    timeout, even next to other filters; the same keys from elsewhere are an ordinary filter."""
+    from django.db.models import F
+    from fastadmin.search_index.sql import AnyOfArray, AnyOfFencedArray
+
+    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
+    calls = []
+
+    def read(hidden):
+        calls.append(hidden)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(0.05)")
+
+    for lookup in (AnyOfArray, AnyOfFencedArray):
+        found = lookup(F("pk"), [1, 2, 3])
+        found.bounds_rows = True
+        with transaction.atomic():
+            calls.clear()
+            bounded_walk(read, Order.objects.filter(found).filter(note=OLD))
+            assert calls == [False]
+            calls.clear()
+            bounded_walk(read, Order.objects.filter(lookup(F("pk"), [1, 2, 3])))
+            assert calls == [False, True]
