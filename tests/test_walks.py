@@ -73,16 +73,23 @@ def test_a_walk_within_the_timeout_is_read_once(orders, settings):
     assert logged == ['SELECT "shop_order"', "SHOW statement_time"]  # the guard's own statements are not logged
 
 
-def test_only_filtered_reads_are_guarded_and_other_errors_pass(db, settings):
+@pytest.fixture
+def slow_read(settings):
+    """A read that always outlasts a 1 ms walk timeout; ``slow_read.calls`` records its ``hidden``."""
     settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
-    calls = []
 
     def read(hidden):
-        calls.append(hidden)
+        read.calls.append(hidden)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(0.05)")
         return hidden
 
+    read.calls = []
+    return read
+
+
+def test_only_filtered_reads_are_guarded_and_other_errors_pass(db, slow_read):
+    read, calls = slow_read, slow_read.calls
     filtered = Order.objects.filter(note=OLD)
     assert bounded_walk(read, filtered) is False and calls == [False]  # outside a transaction: not guarded
     with transaction.atomic():
@@ -166,20 +173,13 @@ def test_sorted_reads_of_distinct_and_related_orderings(orders, settings):
         assert [row.pk for row in rows] == list(queryset.values_list("pk", flat=True)[:100])
 
 
-def test_a_search_s_found_keys_need_no_guard(db, settings):
+def test_a_search_s_found_keys_need_no_guard(db, slow_read):
     """Filtered by the keys a search found (looked up by primary key, never walked): no savepoint, no
     timeout, even next to other filters; the same keys from elsewhere are an ordinary filter."""
     from django.db.models import F
     from fastadmin.search_index.sql import AnyOfArray, AnyOfFencedArray
 
-    settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1}
-    calls = []
-
-    def read(hidden):
-        calls.append(hidden)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_sleep(0.05)")
-
+    read, calls = slow_read, slow_read.calls
     for lookup in (AnyOfArray, AnyOfFencedArray):
         found = lookup(F("pk"), [1, 2, 3])
         found.bounds_rows = True
