@@ -40,16 +40,7 @@ from .catalog import has_trigram_extension
 from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 from .relations import multi_valued, through_relations
-from .sql import (
-    COMMON_SHARE,
-    INVALID,
-    AnyOfArray,
-    AnyOfFencedArray,
-    AnyOfSubquery,
-    planner_share,
-    table_rows,
-    to_python,
-)
+from .sql import COMMON_SHARE, INVALID, AnyOfSubquery, found_keys, planner_share, table_rows, to_python
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -58,11 +49,6 @@ if TYPE_CHECKING:
 
 #: pg_trgm indexes runs of letters and digits in threes: shorter values cannot use a trigram index.
 TRIGRAM_MIN = 3
-#: Found keys up to this many are a constant the planner sizes (it looks a few keys up, whatever their
-#: order); more are fenced (:class:`~.sql.AnyOfFencedArray`), as the planner's walk of the sort index
-#: starts to look cheaper than a few thousand lookups and costs the whole table when the keys are not
-#: spread evenly.
-PLANNED_KEYS = 1_000
 #: Lookups whose value is one of the field's own values: parsed with ``to_python`` (and skipped for a
 #: word that is not one), as stock does for a non-text field; the comparison stays typed and indexed.
 TYPED_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
@@ -258,8 +244,8 @@ class TrigramSearchBackend(BaseSearchBackend):
         indexes (rare terms) or stops after a short scan (common ones). When it finds at most
         ``probe`` rows the page filters on ``pk = ANY(those keys)``, which the planner sizes exactly;
         otherwise the term is common and the sort-index walk that the filter gets is the fast plan.
-        Past :data:`PLANNED_KEYS` found keys the page looks them up and sorts them, always (a few
-        thousand matches at the far end of the sort order made the walk read the whole table).
+        Past :data:`~.sql.PLANNED_KEYS` found keys the page looks them up and sorts them, always (a
+        few thousand matches at the far end of the sort order made the walk read the whole table).
         """
         limit = fa_settings.SEARCH_PROBE_LIMIT
         narrowed = queryset.filter(*conditions)
@@ -276,10 +262,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             keys = list(narrowed.order_by().values_list("pk", flat=True)[: limit + 1])
         if len(keys) > limit:
             return narrowed, None
-        lookup = AnyOfArray if len(keys) <= PLANNED_KEYS else AnyOfFencedArray
-        found = lookup(F("pk"), keys)
-        found.bounds_rows = True  # the page reads these rows, not a walk: fastadmin.walks needs no guard
-        return queryset.filter(found), len(keys)
+        return queryset.filter(found_keys(keys)), len(keys)
 
     def _compile(self, term: Term, fields: list[SearchField], *, prefix_short: bool,
                  through: bool = True) -> _Compiled:

@@ -36,9 +36,10 @@ from fastadmin.pagination import AFTER
 from fastadmin.sort_keys import ordering_items
 
 from . import sidecar
-from .backends import AnyOfArray, SearchBackend, SearchResult, TrigramSearchBackend
+from .backends import SearchBackend, SearchResult, TrigramSearchBackend
 from .documents import PRIMARY_KEY, IndexSpec, build_spec, spec_for
 from .fields import resolve
+from .sql import AnyOfArray
 
 logger = logging.getLogger("fastadmin.search_index")
 

@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
-from django.db.models import Field, Lookup, QuerySet
+from django.db.models import F, Field, Lookup, QuerySet
 
 from fastadmin.counting import leaf_sizes
 
@@ -62,6 +62,22 @@ class AnyOfFencedArray(AnyOfArray):
 
     lookup_name = "fa_any_fenced_array"
     template = "{lhs} = ANY(ARRAY(SELECT unnest({array})))"
+
+
+#: Found keys up to this many are a constant the planner sizes (it looks a few keys up, whatever their
+#: order); more are fenced (:class:`AnyOfFencedArray`), as the planner's walk of the sort index starts
+#: to look cheaper than a few thousand lookups and costs the whole table when the keys are not spread
+#: evenly.
+PLANNED_KEYS = 1_000
+
+
+def found_keys(keys: list[Any]) -> Lookup:
+    """``pk`` is one of ``keys``, the rows a search found: sized for the planner up to
+    :data:`PLANNED_KEYS`, fenced beyond. Marked ``bounds_rows``: the page reads these rows by primary
+    key, so :mod:`fastadmin.walks` has no walk to bound."""
+    lookup = (AnyOfArray if len(keys) <= PLANNED_KEYS else AnyOfFencedArray)(F("pk"), keys)
+    lookup.bounds_rows = True
+    return lookup
 
 
 #: A search the planner expects to match at least this share of the table skips the probe. No-match

@@ -131,9 +131,9 @@ def test_thousands_of_matches_at_the_far_end_of_the_order_are_looked_up_then_sor
     the statement timeout); it looks the found keys up by primary key and sorts those. Scaled down:
     on 30,000 orders, 150 matches stand for 3,000 of 10M (rare enough for the planner)."""
     from django.test.utils import CaptureQueriesContext
-    from fastadmin.search_index import backends
+    from fastadmin.search_index import sql
 
-    monkeypatch.setattr(backends, "PLANNED_KEYS", 100)
+    monkeypatch.setattr(sql, "PLANNED_KEYS", 100)
     oldest = list(Order.objects.order_by("placed_at", "pk").values_list("pk", flat=True)[:150])
     with connection.cursor() as cursor:
         cursor.execute("UPDATE shop_order SET number = 'ZQXJW-' || id WHERE id = ANY(%s); ANALYZE shop_order",

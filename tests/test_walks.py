@@ -46,9 +46,10 @@ def test_a_page_that_walks_too_long_is_read_by_sorting_the_matches(orders, setti
         page = paginator.page()
         following = paginator.page(cursor=page.next_cursor)
     assert page.rows == expected[:100] and following.rows[:1] == expected[100:]
-    (first, second) = sorted_again(captured)
+    # The first page's walk passes 27,000 rows: always cancelled. The next page's walk starts among the
+    # matches and may finish within the millisecond; either way its rows are the ones that follow.
+    first = sorted_again(captured)[0]
     assert 'COALESCE("shop_order"."placed_at", "shop_order"."placed_at") DESC' in first
-    assert '"shop_order"."placed_at" <=' in second  # the next page's keyset condition, still sorted
 
 
 def test_the_date_range_too(orders, settings):
@@ -177,16 +178,14 @@ def test_a_search_s_found_keys_need_no_guard(db, slow_read):
     """Filtered by the keys a search found (looked up by primary key, never walked): no savepoint, no
     timeout, even next to other filters; the same keys from elsewhere are an ordinary filter."""
     from django.db.models import F
-    from fastadmin.search_index.sql import AnyOfArray, AnyOfFencedArray
+    from fastadmin.search_index.sql import PLANNED_KEYS, AnyOfArray, found_keys
 
     read, calls = slow_read, slow_read.calls
-    for lookup in (AnyOfArray, AnyOfFencedArray):
-        found = lookup(F("pk"), [1, 2, 3])
-        found.bounds_rows = True
+    for keys in ([1, 2, 3], list(range(1, PLANNED_KEYS + 2))):  # a constant and a fenced array
         with transaction.atomic():
             calls.clear()
-            bounded_walk(read, Order.objects.filter(found).filter(note=OLD))
+            bounded_walk(read, Order.objects.filter(found_keys(keys)).filter(note=OLD))
             assert calls == [False]
             calls.clear()
-            bounded_walk(read, Order.objects.filter(lookup(F("pk"), [1, 2, 3])))
+            bounded_walk(read, Order.objects.filter(AnyOfArray(F("pk"), keys)))
             assert calls == [False, True]
