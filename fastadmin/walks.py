@@ -28,6 +28,8 @@ from .conf import fa_settings
 from .guards import is_query_canceled, stage
 
 T = TypeVar("T")
+#: SQLSTATE of a cancelled statement (a statement timeout among others).
+QUERY_CANCELED = "57014"
 
 
 def hide(order: OrderBy) -> OrderBy:
@@ -78,29 +80,42 @@ class WalkTimeout:
     """``execute_wrapper`` running each statement in a savepoint of its own, under a statement timeout
     of ``milliseconds`` (never above a stricter one in force, e.g. the request budget's). Its own
     statements go through a driver cursor, below Django's query log (as :mod:`fastadmin.budget`'s
-    do): query-count tests, Django's own among them, see only the read."""
+    do): query-count tests, Django's own among them, see only the read.
+
+    The savepoint is rolled back after the read whether it succeeded or not: that restores the
+    timeout in force before (a ``set_config`` run instead would itself run under the short timeout,
+    and could be cancelled), and undoes nothing a read did (its rows are already on the client).
+    """
 
     savepoint = "fastadmin_walk"
+    #: Attempts at leaving the savepoint: a cancel left pending by the short timer can still hit the
+    #: first (PostgreSQL times each statement of a multi-statement string on its own since v13).
+    leave_attempts = 3
 
     def __init__(self, milliseconds: int) -> None:
         limit = f"'{int(milliseconds)}ms'"
         current = "current_setting('statement_timeout')"
         self.begin = (
-            f"SAVEPOINT {self.savepoint}; SELECT {current}, set_config('statement_timeout', CASE WHEN {current}"
+            f"SAVEPOINT {self.savepoint}; SELECT set_config('statement_timeout', CASE WHEN {current}"
             f" <> '0' AND {current}::interval <= {limit}::interval THEN {current} ELSE {limit} END, true)"
         )
+        self.leave = f"ROLLBACK TO SAVEPOINT {self.savepoint}; RELEASE SAVEPOINT {self.savepoint}"
 
     def __call__(self, execute, sql, params, many, context):
         # A cursor of its own on the driver's connection: the read's cursor holds the read's rows.
         with context["connection"].connection.cursor() as raw:
             raw.execute(self.begin)  # two statements, no parameters: one round trip
-            raw.nextset()
-            previous = raw.fetchone()[0]
             try:
-                result = execute(sql, params, many, context)
-            except BaseException:
-                raw.execute(f"ROLLBACK TO SAVEPOINT {self.savepoint}; RELEASE SAVEPOINT {self.savepoint}")
-                raise
-            restore = "'" + str(previous).replace("'", "''") + "'"  # the server's own value, as a literal
-            raw.execute(f"SELECT set_config('statement_timeout', {restore}, true); RELEASE SAVEPOINT {self.savepoint}")
-        return result
+                return execute(sql, params, many, context)
+            finally:
+                self._leave(raw)
+
+    def _leave(self, raw) -> None:
+        for attempt in range(self.leave_attempts):
+            try:
+                raw.execute(self.leave)
+                return
+            except Exception as exc:  # the driver's own error class: this cursor is below Django's
+                canceled = (getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)) == QUERY_CANCELED
+                if attempt + 1 == self.leave_attempts or not canceled:
+                    raise
