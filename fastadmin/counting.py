@@ -97,6 +97,13 @@ def sizes_read_once() -> Iterator[None]:
         _known_sizes.reset(token)
 
 
+def known_leaf_sizes(using: str, table: str) -> list[tuple] | None:
+    """What :func:`leaf_sizes` already read for ``table`` in this request; None (never a query) when
+    nothing has."""
+    memo = _known_sizes.get()
+    return None if memo is None else memo.get((using, table))
+
+
 def leaf_sizes(using: str, table: str) -> list[tuple]:
     """``(reltuples, relpages, current pages)`` of ``table``, or of each leaf partition of a
     partitioned one, at any depth; no row when the table does not exist (an unanalyzed leaf has

@@ -127,9 +127,13 @@ def test_a_stricter_timeout_in_force_is_kept(db, settings):
     assert seen == ["150ms", "400ms", "3s"]
 
 
-def test_the_changelist_answers_from_the_sorted_read(admin_client, orders, settings):
+def test_the_changelist_answers_from_the_sorted_read(admin_client, orders, settings, monkeypatch):
     """Through the view (its reads run in a transaction): the page and the date hierarchy come back
-    from the sorted reads, with the rows the walk would have shown."""
+    from the sorted reads, with the rows the walk would have shown. The 30,000 orders stand for a big
+    table (the view reads their size: under SMALL_TABLE_PAGES, it would not guard them)."""
+    from fastadmin import walks
+
+    monkeypatch.setattr(walks, "SMALL_TABLE_PAGES", 0)
     settings.FASTADMIN = {**settings.FASTADMIN, "WALK_TIMEOUT_MS": 1, "SEARCH_PROBE_LIMIT": 0}
     with connection.cursor() as cursor:
         cursor.execute("UPDATE shop_order SET number = 'ZQXJW-' || id WHERE note = %s; ANALYZE shop_order", [OLD])
@@ -188,3 +192,24 @@ def test_a_search_s_found_keys_need_no_guard(db, slow_read):
             calls.clear()
             bounded_walk(read, Order.objects.filter(AnyOfArray(F("pk"), keys)))
             assert calls == [False, True]
+
+
+def test_a_table_known_to_be_small_is_not_guarded(db, slow_read, monkeypatch):
+    """Once the request has read the table's size from the catalog (the search and the counter do),
+    a table under SMALL_TABLE_PAGES is walked as it is; an unknown size is guarded."""
+    from fastadmin import walks
+    from fastadmin.counting import leaf_sizes, sizes_read_once
+
+    read, calls = slow_read, slow_read.calls
+    filtered = Order.objects.filter(note=OLD)
+    with sizes_read_once(), transaction.atomic():
+        bounded_walk(read, filtered)
+        assert calls == [False, True]  # size not read yet: guarded
+        leaf_sizes(filtered.db, Order._meta.db_table)
+        calls.clear()
+        bounded_walk(read, filtered)
+        assert calls == [False]  # an empty test table
+        monkeypatch.setattr(walks, "SMALL_TABLE_PAGES", 0)
+        calls.clear()
+        bounded_walk(read, filtered)
+        assert calls == [False, True]
