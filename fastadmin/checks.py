@@ -25,6 +25,11 @@ INTEGER_SETTINGS = (
 )
 
 
+def is_positive_int(value: object) -> bool:
+    """An ``int`` above zero, ``True`` excluded (a bool is an int to Python, not a count to us)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 @register(Tags.compatibility)
 def check_settings(app_configs=None, **kwargs):
     messages = []
@@ -37,11 +42,11 @@ def check_settings(app_configs=None, **kwargs):
                               hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.", id="fastadmin.E002"))
     for key in INTEGER_SETTINGS:
         value = user.get(key, DEFAULTS[key])
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        if not is_positive_int(value):
             messages.append(Error(f"FASTADMIN[{key!r}] must be a positive integer, not {value!r}.",
                                   id="fastadmin.E003"))
     walk = user.get("WALK_TIMEOUT_MS", DEFAULTS["WALK_TIMEOUT_MS"])
-    if walk is not None and (not isinstance(walk, int) or isinstance(walk, bool) or walk <= 0):
+    if walk is not None and not is_positive_int(walk):
         messages.append(Error(f"FASTADMIN['WALK_TIMEOUT_MS'] must be None or a positive integer, not {walk!r}.",
                               hint="None lets a filtered page walk its sort index until the statement timeout.",
                               id="fastadmin.E003"))
@@ -79,7 +84,7 @@ def check_request_budget(app_configs=None, **kwargs):
     budget = user.get("REQUEST_BUDGET_MS", DEFAULTS["REQUEST_BUDGET_MS"])
     if budget is None:
         return []
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget <= 0:
+    if not is_positive_int(budget):
         return [Error(f"FASTADMIN['REQUEST_BUDGET_MS'] must be None or a positive integer, not {budget!r}.",
                       hint="Milliseconds, e.g. 6000 (a little above STATEMENT_TIMEOUT_MS).", id="fastadmin.E010")]
     timeout = user.get("STATEMENT_TIMEOUT_MS", DEFAULTS["STATEMENT_TIMEOUT_MS"])
@@ -126,7 +131,7 @@ def check_locking(app_configs=None, **kwargs):
             )
         )
     max_age = fa_settings.TOKEN_MAX_AGE_S
-    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age <= 0:
+    if not is_positive_int(max_age):
         messages.append(Error(f"FASTADMIN['TOKEN_MAX_AGE_S'] must be a positive integer, not {max_age!r}.",
                               id="fastadmin.E207"))
     try:
@@ -156,7 +161,7 @@ def check_locking(app_configs=None, **kwargs):
             )
         )
     timeout = fa_settings.OBJECT_CACHE_TIMEOUT
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+    if not is_positive_int(timeout):
         messages.append(
             Error(
                 f"FASTADMIN['OBJECT_CACHE_TIMEOUT'] must be a positive integer, not {timeout!r}.",
