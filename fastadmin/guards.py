@@ -91,8 +91,8 @@ def statement_timeout(milliseconds: int, using: str, serial: bool = False) -> It
 
 
 def is_query_canceled(exc: BaseException) -> bool:
-    """True when ``exc`` is PostgreSQL's ``query_canceled`` (SQLSTATE 57014), e.g. a statement timeout."""
-    if not isinstance(exc, OperationalError):
-        return False
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) == "57014"
+    """True when ``exc`` is PostgreSQL's ``query_canceled`` (SQLSTATE 57014), e.g. a statement timeout:
+    Django's ``OperationalError`` around the driver's error, or the driver's own (psycopg's
+    ``sqlstate``, psycopg2's ``pgcode``) from a cursor below Django's, as :mod:`fastadmin.walks` uses."""
+    error = exc.__cause__ if isinstance(exc, OperationalError) else exc
+    return (getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)) == "57014"

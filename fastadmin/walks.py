@@ -32,8 +32,6 @@ T = TypeVar("T")
 #: 8 kB pages under which a table is walked whole well within any walk timeout (8 MB; a few
 #: milliseconds from shared buffers).
 SMALL_TABLE_PAGES = 1_000
-#: SQLSTATE of a cancelled statement (a statement timeout among others).
-QUERY_CANCELED = "57014"
 
 
 def hide(order: OrderBy) -> OrderBy:
@@ -127,6 +125,5 @@ class WalkTimeout:
                 raw.execute(self.leave)
                 return
             except Exception as exc:  # the driver's own error class: this cursor is below Django's
-                canceled = (getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)) == QUERY_CANCELED
-                if attempt + 1 == self.leave_attempts or not canceled:
+                if attempt + 1 == self.leave_attempts or not is_query_canceled(exc):
                     raise
