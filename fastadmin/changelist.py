@@ -203,11 +203,9 @@ class ChangeList(StockChangeList):
         self.show_full_result_count = model_admin.show_full_result_count
         self.can_show_all = False
 
-    def _rows_if_few(self, estimate: int) -> int | None:
-        """The counter's shortcut (``BaseCounter.count_list``): when the estimate fits the first page,
-        that page (read now rather than while rendering) is the count if it is also the last."""
-        if estimate > self.list_per_page:
-            return None
+    def _rows_if_few(self) -> int | None:
+        """The counter's shortcut (``BaseCounter.count_list``): the first page, read now rather than
+        while rendering, is the count if it is also the last."""
         page = self.page
         return len(page.rows) if page is not None and page.is_first and page.is_last else None
 

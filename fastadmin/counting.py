@@ -143,10 +143,10 @@ class BaseCounter:
         """The number shown on every changelist page: cheap (an estimate where counting would be slow)."""
         raise NotImplementedError("subclasses of BaseCounter must provide a count() method")
 
-    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[int], int | None]) -> Count:
-        """:meth:`count` of the list shown from its first page. ``rows_if_few(estimate)`` reads that
-        page when ``estimate`` says every row fits on it (the list reads it anyway) and returns how
-        many rows it holds if it holds them all, else None: a counter may ask it instead of counting."""
+    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[], int | None]) -> Count:
+        """:meth:`count` of the list shown from its first page. ``rows_if_few()`` reads that page (the
+        list reads it anyway, so asking costs no query) and returns how many rows it holds if it holds
+        them all, else None: a counter may ask it before it counts."""
         return self.count(queryset)
 
     def exact(self, queryset: QuerySet) -> Count:
@@ -173,10 +173,10 @@ class EstimatedCounter(BaseCounter):
         self.timeout_ms = fa_settings.COUNT_TIMEOUT_MS if timeout_ms is None else timeout_ms
         self.exact_timeout_ms = fa_settings.EXACT_COUNT_TIMEOUT_MS if exact_timeout_ms is None else exact_timeout_ms
         self._sizes: dict[tuple[str, str], int | None] = {}
-        self._rows_if_few: Callable[[int], int | None] | None = None  # see count_list()
+        self._rows_if_few: Callable[[], int | None] | None = None  # see count_list()
 
     # ------------------------------------------------------------------ public API
-    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[int], int | None]) -> Count:
+    def count_list(self, queryset: QuerySet, rows_if_few: Callable[[], int | None]) -> Count:
         # Through count(), so a subclass that overrides count() is still the one that counts the list.
         self._rows_if_few = rows_if_few
         try:
@@ -193,13 +193,13 @@ class EstimatedCounter(BaseCounter):
             # The whole table holds fewer rows than the cap: the capped count reads at most the table,
             # so neither the planner's estimate nor a budget of its own is worth two round trips and a
             # savepoint (the request's statement timeout still bounds it).
-            return self._capped(queryset)
+            page_count = self._page_count()
+            return self._capped(queryset) if page_count is None else page_count
         estimate = self.estimate(queryset)  # the table's size, read above, when nothing filters it
         if estimate >= self.threshold:
             return Count(estimate, exact=False)
-        if self._rows_if_few is not None and (rows := self._rows_if_few(estimate)) is not None:
-            # one page holds them all: their number is exact
-            return Count(rows, exact=True)
+        if (page_count := self._page_count()) is not None:
+            return page_count
         try:
             with statement_timeout(self.timeout_ms, queryset.db):
                 return self._capped(queryset)
@@ -207,6 +207,11 @@ class EstimatedCounter(BaseCounter):
             if is_query_canceled(exc):
                 return Count(estimate, exact=False)
             raise
+
+    def _page_count(self) -> Count | None:
+        """The shown list's first page, when it holds every row: their number is exact, no COUNT."""
+        rows = self._rows_if_few() if self._rows_if_few is not None else None
+        return None if rows is None else Count(rows, exact=True)
 
     def exact(self, queryset: QuerySet) -> Count:
         """Count every row, in primary-key batches, until ``exact_timeout_ms`` runs out."""

@@ -260,21 +260,32 @@ def test_a_table_that_does_not_exist_has_no_size_not_an_error(db):
 
 
 def test_count_list_takes_the_pages_number_when_one_page_holds_every_row(many):
-    """``rows_if_few`` is asked with the estimate; its number is exact and no COUNT runs. When it
+    """``rows_if_few`` is asked before counting; its number is exact and no COUNT runs. When it
     answers None (the page is not the last), the list is counted, capped, as before."""
     first = Item.objects.order_by("pk").values_list("pk", flat=True)
     few = Item.objects.filter(pk__lte=first[2])
-    seen: list[int] = []
+    seen: list[bool] = []
 
-    def rows_if_few(estimate: int) -> int:
-        seen.append(estimate)
+    def rows_if_few() -> int:
+        seen.append(True)
         return 3
 
     count, sql = _statements(lambda: EstimatedCounter(threshold=100).count_list(few, rows_if_few))
-    assert count == Count(3, exact=True) and seen and seen[0] < 100
+    assert count == Count(3, exact=True) and seen
     assert not [s for s in sql if "COUNT(" in s.upper()], sql
-    count, sql = _statements(lambda: EstimatedCounter(threshold=100).count_list(few, lambda estimate: None))
+    count, sql = _statements(lambda: EstimatedCounter(threshold=100).count_list(few, lambda: None))
     assert count == Count(3, exact=True) and [s for s in sql if "COUNT(" in s.upper()], sql
+
+
+def test_a_small_table_asks_the_page_before_counting(many):
+    """Under the threshold the table is counted without an estimate, but the shown list's page, when
+    it holds every row, still answers first: no COUNT at all."""
+    few = Item.objects.filter(kind="a")
+    count, sql = _statements(lambda: EstimatedCounter(threshold=10_000).count_list(few, lambda: 7))
+    assert count == Count(7, exact=True)
+    assert len(sql) == 1 and "pg_class" in sql[0], sql
+    count, sql = _statements(lambda: EstimatedCounter(threshold=10_000).count_list(few, lambda: None))
+    assert count == Count(few.count(), exact=True) and "COUNT(" in sql[-1].upper(), sql
 
 
 @override_settings(FASTADMIN={"EXACT_COUNT_THRESHOLD": 100})
