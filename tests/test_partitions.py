@@ -16,7 +16,7 @@ from fastadmin.search_index import operations
 from fastadmin.search_index.catalog import status
 from fastadmin.search_index.plan import build_plan
 
-from fastadmin.counting import EstimatedCounter
+from fastadmin.counting import EstimatedCounter, leaf_sizes
 from fastadmin.pagination import KeysetPaginator
 from tests.helpers import walk_paginator
 from tests.testapp.models import Event
@@ -47,6 +47,10 @@ def test_estimates_sum_the_leaf_partitions_within_20_percent():
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'testapp_event'")
         (parent_reltuples,) = cursor.fetchone()
     assert parent_reltuples == -1  # a parent autovacuum never analyzes: a naive estimate has nothing
+    # one catalog row per leaf, at any depth (March's halves, not March); one for a plain table
+    assert len(leaf_sizes("default", "testapp_event")) == len(LEAVES)
+    assert len(leaf_sizes("default", "testapp_event_2024_03a")) == 1
+    assert len(leaf_sizes("default", "testapp_item")) == 1
     counter = EstimatedCounter(threshold=1)
     whole = counter.count(Event.objects.all())
     assert not whole.exact and abs(whole.value - 30_000) <= 0.2 * 30_000, whole
