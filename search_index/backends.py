@@ -41,6 +41,7 @@ from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 from .relations import multi_valued, through_relations
 from .sql import COMMON_SHARE, INVALID, AnyOfSubquery, found_keys, planner_share, table_rows, to_python
+from .words import driven
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -237,16 +238,14 @@ class TrigramSearchBackend(BaseSearchBackend):
         matching primary keys themselves, and then their number (the list's exact count, so the
         changelist need not count them again).
 
-        The planner estimates ``LIKE '%term%'`` poorly (about 18,000 of 10M rows for a term matching
-        none), and with ``ORDER BY sort key LIMIT n`` a mid-sized estimate makes it walk the sort
-        index backwards hoping to meet n matches soon — reading the whole table when there are none.
+        The planner estimates ``LIKE '%term%'`` poorly (18,000 of 10M rows for a term matching none):
+        with ``ORDER BY key LIMIT n`` it walks the sort index to meet n matches soon, reading it all.
         An unordered ``SELECT pk ... LIMIT probe + 1`` has no sort index to walk: it reads the trigram
         indexes (rare terms) or stops after a short scan (common ones). When it finds at most
         ``probe`` rows the page filters on ``pk = ANY(those keys)``, which the planner sizes exactly;
         otherwise the term is common and the sort-index walk that the filter gets is the fast plan.
-        Past :data:`~.sql.PLANNED_KEYS` found keys the page looks them up and sorts them, always (a
-        few thousand matches at the far end of the sort order made the walk read the whole table).
-        """
+        Past :data:`~.sql.PLANNED_KEYS` found keys the page looks them up and sorts them, always. A
+        value of several words is probed by its rarest one (:mod:`.words`)."""
         limit = fa_settings.SEARCH_PROBE_LIMIT
         narrowed = queryset.filter(*conditions)
         if not limit:
@@ -259,7 +258,8 @@ class TrigramSearchBackend(BaseSearchBackend):
             # matches soon, and a probe would only scan rows to learn what the estimate already says.
             return narrowed, None
         with stage("searching"):
-            keys = list(narrowed.order_by().values_list("pk", flat=True)[: limit + 1])
+            probe = queryset.filter(*(driven(c, self.model, queryset.db) for c in conditions))
+            keys = list(probe.order_by().values_list("pk", flat=True)[: limit + 1])
         if len(keys) > limit:
             return narrowed, None
         return queryset.filter(found_keys(keys)), len(keys)

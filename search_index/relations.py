@@ -27,6 +27,7 @@ from fastadmin.guards import stage
 
 from .fields import SearchField, forward_relation
 from .sql import AnyOfArray, AnyOfSubquery
+from .words import driven
 
 
 def through_relation(model: Any, field: SearchField, condition: Q, inner_condition: Q | None, *,
@@ -46,8 +47,9 @@ def through_relation(model: Any, field: SearchField, condition: Q, inner_conditi
     limit = fa_settings.SEARCH_RELATED_LIMIT
     if using is None or not probe or not limit:
         return Q(AnyOfSubquery(F(relation.name), Subquery(keys)))
-    with stage("searching the related rows"):
-        found = list(keys.using(using)[: limit + 1])
+    with stage("searching the related rows"):  # a value of several words: by its rarest (.words)
+        probe = relation.related_model._base_manager.filter(driven(inner_condition, relation.related_model, using))
+        found = list(probe.order_by().values_list(relation.target_field.attname, flat=True).using(using)[: limit + 1])
     if len(found) <= limit:
         return Q(AnyOfArray(F(relation.name), found))
     return Q(**{f"{relation.name}__in": keys})
