@@ -2,8 +2,9 @@
 ones, choices from the range of the column, never ``SELECT DISTINCT`` over the matching rows.
 
 The range is two indexed ``ORDER BY … LIMIT 1`` reads in one statement, less what the first page
-already shows (:func:`page_ends`). A list whose one page holds every row answers stock's two
-questions (the range, the distinct dates) from those rows, with no query (:func:`from_rows`).
+already shows (:func:`page_ends`). A list counted exactly answers stock's two questions (the
+range, the distinct dates) from its distinct days (:func:`from_rows`): read from its rows when the
+first page holds them all, else in one ``SELECT DISTINCT`` instead of stock's two reads.
 """
 
 from __future__ import annotations
@@ -39,9 +40,7 @@ def date_hierarchy(cl) -> dict[str, Any]:
         return stock_date_hierarchy(cl)  # a single day: stock renders it without querying
     if cl.count.exact:
         values = all_values(cl, name, field)
-        if values is None:
-            return stock_date_hierarchy(cl)
-        result = from_rows(cl, name, values)
+        result = from_rows(cl, name, distinct_days(cl.queryset, name, field) if values is None else values)
     else:
         result = from_range(cl, name, field, year, month)
     if result["show"] and django.VERSION >= (6, 0):
@@ -102,6 +101,13 @@ def _levels(cl, name: str, year: Any, month: Any, dates: list[datetime.date]) ->
         }
     return {"show": True, "back": None,
             "choices": [{"link": link({year_field: str(y)}), "title": str(y)} for y in sorted({d.year for d in dates})]}
+
+
+def distinct_days(queryset, name: str, field: models.Field) -> list[Any]:
+    """The list's distinct days (in the current time zone), one ``SELECT DISTINCT``: stock's
+    ``MIN``/``MAX`` and its ``SELECT DISTINCT`` of the level shown, in one read of the rows."""
+    kind = "datetimes" if isinstance(field, models.DateTimeField) else "dates"
+    return list(getattr(queryset, kind)(name, "day"))
 
 
 def all_values(cl, name: str, field: models.Field) -> list[Any] | None:
