@@ -10,7 +10,9 @@ row the walk reads: 16,000 customers named Smith on 10M orders ran past the stat
 
 More matching related rows than the limit mean the term is common (each matches its orders too): the
 condition becomes ``customer_id IN (subquery)``, a hashed subplan, and the walk along the sort index
-meets a page of matches soon. Reverse and many-to-many paths collect this model's keys instead
+meets a page of matches soon. When the planner already expects more (its trigram estimates do tell
+"smith" from a rare name: 49,628 against 199 of 1M customers) the keys are not read at all: at 10M
+orders the read that overflowed cost 34 ms. Reverse and many-to-many paths collect this model's keys instead
 (``pk = ANY(ARRAY(subquery))``), so no row is repeated and no DISTINCT is needed.
 """
 
@@ -26,7 +28,7 @@ from fastadmin.conf import fa_settings
 from fastadmin.guards import stage
 
 from .fields import SearchField, forward_relation
-from .sql import AnyOfArray, AnyOfSubquery
+from .sql import AnyOfArray, AnyOfSubquery, planner_rows
 from .words import driven
 
 
@@ -47,6 +49,8 @@ def through_relation(model: Any, field: SearchField, condition: Q, inner_conditi
     limit = fa_settings.SEARCH_RELATED_LIMIT
     if using is None or not probe or not limit:
         return Q(AnyOfSubquery(F(relation.name), Subquery(keys)))
+    if planner_rows(keys.using(using)) > limit:
+        return Q(**{f"{relation.name}__in": keys})  # a common term: reading its keys would overflow
     with stage("searching the related rows"):  # a value of several words: by its rarest (.words)
         probe = relation.related_model._base_manager.filter(driven(inner_condition, relation.related_model, using))
         found = list(probe.order_by().values_list(relation.target_field.attname, flat=True).using(using)[: limit + 1])

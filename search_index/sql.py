@@ -104,15 +104,17 @@ def table_rows(queryset: QuerySet) -> tuple[float, float]:
 
 def planner_share(queryset: QuerySet, rows: float) -> float:
     """Rows the planner expects ``queryset`` to return, as a share of ``rows`` (0 when unknown)."""
-    if rows <= 0:
-        return 0.0
-    connection = connections[queryset.db]
-    sql, params = queryset.order_by().values("pk").query.get_compiler(using=queryset.db).as_sql()
-    with connection.cursor() as cursor:
+    return planner_rows(queryset.values("pk")) / rows if rows > 0 else 0.0
+
+
+def planner_rows(queryset: QuerySet) -> float:
+    """Rows the planner expects ``queryset`` (unordered) to return: one ``EXPLAIN``, nothing run."""
+    sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"]) / rows
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 #: What :func:`to_python` returns for a word that is not one of the field's values.

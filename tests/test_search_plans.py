@@ -74,8 +74,10 @@ def test_fields_behind_one_relation_share_one_probe_and_one_subquery(shop):
 
     with CaptureQueriesContext(connection) as captured:
         result = search(Order, "smith")
-    probes = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "shop_customer"."id"')]
-    assert len(probes) == 1 and '"name"' in probes[0] and '"email"' in probes[0], probes
+    # The planner expects more Smiths than the limit: its estimate stands in for the probe.
+    reads = [q["sql"] for q in captured.captured_queries if 'SELECT "shop_customer"."id"' in q["sql"]]
+    assert len(reads) == 1 and '"name"' in reads[0] and '"email"' in reads[0], reads
+    assert reads[0].startswith("EXPLAIN") and not reads[0].rstrip().endswith("LIMIT 11"), reads
     sql = str(result.queryset.query)
     assert sql.count('FROM "shop_customer"') == 1 and sql.count("IN (SELECT") == 1, sql
     plan = explain(result.queryset[:101])
