@@ -46,8 +46,23 @@ class AnyOfArray(Lookup):
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         db_type = self.lhs.output_field.cast_db_type(connection)
-        array = f"%s::{db_type}[]" if db_type else "%s"
-        return self.template.format(lhs=lhs_sql, array=array), (*lhs_params, list(self.rhs))
+        if not db_type:
+            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, list(self.rhs))
+        return self.template.format(lhs=lhs_sql, array=f"%s::{db_type}[]"), (*lhs_params, array_literal(self.rhs))
+
+
+def array_literal(values: Any) -> str:
+    """PostgreSQL's text form of an array (``{1,2}``, ``{"a b","c\\"d"}``): one constant in the
+    statement, where psycopg's client-side binding of a list writes ``ARRAY[…]``, an expression per
+    element that the planner folds one by one (16,705 keys: 27 ms of planning, against 0.2 ms)."""
+    def element(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return "{" + ",".join(element(v) for v in values) + "}"
 
 
 class AnyOfFencedArray(AnyOfArray):
@@ -62,6 +77,15 @@ class AnyOfFencedArray(AnyOfArray):
 
     lookup_name = "fa_any_fenced_array"
     template = "{lhs} = ANY(ARRAY(SELECT unnest({array})))"
+
+
+class InUnnestedArray(AnyOfArray):
+    """``lhs IN (SELECT unnest(%s::<type>[]))``: many keys read once, hashed by the statement (a hashed
+    subplan, or a semi join the planner sizes by the array's length) without sizing each element (a
+    constant ``= ANY`` array of 16,000 keys costs the planner 38 ms)."""
+
+    lookup_name = "fa_in_unnested_array"
+    template = "{lhs} IN (SELECT unnest({array}))"
 
 
 #: Found keys up to this many are a constant the planner sizes (it looks a few keys up, whatever their

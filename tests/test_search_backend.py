@@ -435,3 +435,22 @@ def test_fenced_keys_select_the_rows___in_selects(customers, column):
     expected = Customer.objects.filter(**{f"{column}__in": values})
     assert sorted(fenced.values_list("pk", flat=True)) == sorted(expected.values_list("pk", flat=True)) != []
     assert not Customer.objects.filter(AnyOfFencedArray(F(column), [])).exists()
+
+
+@pytest.mark.parametrize("lookup", ["AnyOfArray", "AnyOfFencedArray", "InUnnestedArray"])
+def test_key_arrays_are_one_literal_that_survives_any_text(db, lookup):
+    """Keys go to PostgreSQL as one array literal (not ARRAY[...], an expression per key for the
+    planner to fold): quotes, backslashes, commas, braces, spaces and NULL-looking text survive."""
+    from django.db.models import F
+    from fastadmin.search_index import sql
+
+    odd = ['a"b', "c\\d", "e,f", "{g}", "h i", "NULL", "j'k", "ü"]
+    Customer.objects.bulk_create(Customer(name=f"n{i}", email=e, city="X") for i, e in enumerate(odd))
+    Customer.objects.create(name="other", email="other", city="X")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    found = Customer.objects.filter(getattr(sql, lookup)(F("email"), odd))
+    with CaptureQueriesContext(connection) as captured:
+        assert sorted(found.values_list("email", flat=True)) == sorted(odd)
+    assert "ARRAY[" not in captured.captured_queries[0]["sql"]
