@@ -72,7 +72,9 @@ def test_statistics_are_used_as_they_are_when_the_queryset_is_the_whole_table(ad
     analyze(Item)
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get("/admin/testapp/item/?label__isnull=True")
-    assert "pg_stats" in sql_of(captured) and "UNION" not in sql_of(captured)
+    candidates_checked = [q["sql"] for q in captured.captured_queries
+                          if "UNION" in q["sql"] and "pg_partition_tree" not in q["sql"]]  # not the size read
+    assert "pg_stats" in sql_of(captured) and not candidates_checked
     choices = list(spec_of(response, "label").choices(response.context_data["cl"]))
     assert [c["display"] for c in choices[1:-1]] == ["Y", "x", "y", "zz"]
     assert choices[-1]["selected"] is True and choices[-1]["query_string"] == "?label__isnull=True"

@@ -77,7 +77,7 @@ def test_more_related_matches_than_the_limit_use_a_hashed_subplan(shop):
     assert "hashed SubPlan" in explain(result.queryset[:101])
 
 
-@override_settings(FASTADMIN={"SEARCH_RELATED_LIMIT": 10, "SEARCH_PROBE_LIMIT": 0})
+@override_settings(FASTADMIN={"SEARCH_RELATED_LIMIT": 1, "SEARCH_PROBE_LIMIT": 0})
 def test_fields_behind_one_relation_share_one_probe_and_one_subquery(shop):
     """customer__name and customer__email: one read of the customers (on a big table a BitmapOr of
     their two indexes), not one probe and one hashed subplan per field."""
@@ -85,10 +85,11 @@ def test_fields_behind_one_relation_share_one_probe_and_one_subquery(shop):
 
     with CaptureQueriesContext(connection) as captured:
         result = search(Order, "smith")
-    # The planner expects more Smiths than the limit: its estimate stands in for the probe.
+    # The planner expects more Smiths (about 50) than ten times the limit: its estimate stands in for
+    # the probe.
     reads = [q["sql"] for q in captured.captured_queries if 'SELECT "shop_customer"."id"' in q["sql"]]
     assert len(reads) == 1 and '"name"' in reads[0] and '"email"' in reads[0], reads
-    assert reads[0].startswith("EXPLAIN") and not reads[0].rstrip().endswith("LIMIT 11"), reads
+    assert reads[0].startswith("EXPLAIN"), reads
     sql = str(result.queryset.query)
     assert sql.count('FROM "shop_customer"') == 1 and sql.count("IN (SELECT") == 1, sql
     plan = explain(result.queryset[:101])
