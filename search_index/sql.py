@@ -43,12 +43,18 @@ class AnyOfArray(Lookup):
     prepare_rhs = False
     template = "{lhs} = ANY({array})"
 
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        super().__init__(lhs, list(rhs))
+        # Written once: a page compiles its query several times (estimate, page, date range), and
+        # 16,705 keys cost milliseconds to write.
+        self.literal = array_literal(self.rhs)
+
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         db_type = self.lhs.output_field.cast_db_type(connection)
         if not db_type:
-            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, list(self.rhs))
-        return self.template.format(lhs=lhs_sql, array=f"%s::{db_type}[]"), (*lhs_params, array_literal(self.rhs))
+            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, self.rhs)
+        return self.template.format(lhs=lhs_sql, array=f"%s::{db_type}[]"), (*lhs_params, self.literal)
 
 
 def array_literal(values: Any) -> str:
@@ -62,6 +68,8 @@ def array_literal(values: Any) -> str:
             return str(value)
         return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
+    if all(type(v) is int for v in values):  # the usual keys: no quoting to decide per element
+        return "{" + ",".join(map(str, values)) + "}"
     return "{" + ",".join(element(v) for v in values) + "}"
 
 
