@@ -40,7 +40,7 @@ from .catalog import has_trigram_extension
 from .fields import LOOKUP, SearchField
 from .query import CONTAINS, EXACT, FULLTEXT, SEARCH_PARAM, STARTSWITH, Term, longest_word, parse
 from .relations import multi_valued, through_relations
-from .sql import COMMON_SHARE, INVALID, AnyOfSubquery, found_keys, planner_share, table_rows, to_python
+from .sql import COMMON_SHARE, INVALID, AnyOfSubquery, found_keys, planner_share, read_keys, table_rows, to_python
 from .words import driven
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ class TrigramSearchBackend(BaseSearchBackend):
             return narrowed, None
         with stage("searching"):
             probe = queryset.filter(*(driven(c, self.model, queryset.db) for c in conditions))
-            keys = list(probe.order_by().values_list("pk", flat=True)[: limit + 1])
+            keys = read_keys(probe.order_by().values_list("pk", flat=True), limit + 1)
         if len(keys) > limit:
             return narrowed, None
         return queryset.filter(found_keys(keys)), len(keys)

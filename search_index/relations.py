@@ -32,7 +32,7 @@ from fastadmin.conf import fa_settings
 from fastadmin.guards import stage
 
 from .fields import SearchField, forward_relation
-from .sql import AnyOfArray, AnyOfSubquery, InUnnestedArray, planner_rows
+from .sql import AnyOfArray, AnyOfSubquery, InUnnestedArray, planner_rows, read_keys
 from .words import driven
 
 #: Up to this many times ``SEARCH_RELATED_LIMIT`` related keys are read once and hashed from the array
@@ -62,7 +62,7 @@ def through_relation(model: Any, field: SearchField, condition: Q, inner_conditi
         return Q(**{f"{relation.name}__in": keys})  # a very common term: its keys would overflow
     with stage("searching the related rows"):  # a value of several words: without its common ones
         probe = relation.related_model._base_manager.filter(driven(inner_condition, relation.related_model, using))
-        found = list(probe.order_by().values_list(relation.target_field.attname, flat=True).using(using)[: most + 1])
+        found = read_keys(probe.order_by().values_list(relation.target_field.attname, flat=True).using(using), most + 1)
     if len(found) <= limit:
         return Q(AnyOfArray(F(relation.name), found))
     if len(found) <= most:

@@ -44,17 +44,39 @@ class AnyOfArray(Lookup):
     template = "{lhs} = ANY({array})"
 
     def __init__(self, lhs: Any, rhs: Any) -> None:
-        super().__init__(lhs, list(rhs))
+        super().__init__(lhs, rhs if isinstance(rhs, KeyArray) else list(rhs))
         # Written once: a page compiles its query several times (estimate, page, date range), and
         # 16,705 keys cost milliseconds to write.
-        self.literal = array_literal(self.rhs)
+        self.literal = rhs.literal if isinstance(rhs, KeyArray) else array_literal(self.rhs)
 
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         db_type = self.lhs.output_field.cast_db_type(connection)
-        if not db_type:
-            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, self.rhs)
+        if not db_type:  # an untyped literal takes the column's array type
+            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, self.literal)
         return self.template.format(lhs=lhs_sql, array=f"%s::{db_type}[]"), (*lhs_params, self.literal)
+
+
+class KeyArray:
+    """Keys as the database wrote them (``array_agg(key)::text``) and how many: read by
+    :func:`read_keys` without turning a key into a Python object, and sent back as the same text."""
+
+    def __init__(self, literal: str, count: int) -> None:
+        self.literal, self.count = literal, count
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def read_keys(queryset: QuerySet, limit: int) -> KeyArray:
+    """The first ``limit`` values of a one-column ``queryset`` in one row: ``SELECT count(*),
+    array_agg(v)::text``. 16,705 customer keys read as rows cost 15-25 ms of CPU in the driver and
+    the ORM; as one text, next to nothing."""
+    sql, params = queryset[:limit].query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), ARRAY_AGG(k.v)::text FROM ({sql}) k(v)", params)
+        count, literal = cursor.fetchone()
+    return KeyArray(literal or "{}", count)
 
 
 def array_literal(values: Any) -> str:
@@ -103,7 +125,7 @@ class InUnnestedArray(AnyOfArray):
 PLANNED_KEYS = 1_000
 
 
-def found_keys(keys: list[Any]) -> Lookup:
+def found_keys(keys: list[Any] | KeyArray) -> Lookup:
     """``pk`` is one of ``keys``, the rows a search found: sized for the planner up to
     :data:`PLANNED_KEYS`, fenced beyond. Marked ``bounds_rows``: the page reads these rows by primary
     key, so :mod:`fastadmin.walks` has no walk to bound."""

@@ -8,6 +8,17 @@ HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"'
 REL_LINK = re.compile(r'<a rel="(first|prev|next|last)" href="([^"]*)"')
 
 
+#: How ``search_index.sql.read_keys`` wraps a key probe to get its keys back as one array text.
+PROBE_PREFIX, PROBE_SUFFIX = "SELECT COUNT(*), ARRAY_AGG(k.v)::text FROM (", ") k(v)"
+
+
+def unwrapped(sql: str) -> str:
+    """A key probe's own SELECT (as written before ``read_keys`` wrapped it); other SQL as it is."""
+    if sql.startswith(PROBE_PREFIX) and sql.endswith(PROBE_SUFFIX):
+        return sql[len(PROBE_PREFIX):-len(PROBE_SUFFIX)]
+    return sql
+
+
 def probe_end() -> str:
     """How the search's key probe ends (``LIMIT SEARCH_PROBE_LIMIT + 1``): the way tests tell it apart."""
     from fastadmin.conf import fa_settings

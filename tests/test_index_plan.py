@@ -18,7 +18,7 @@ from fastadmin.search_index.checks import check_index_plan
 from fastadmin.search_index.plan import build_plan, normalise
 
 import fastadmin
-from tests.helpers import probe_end
+from tests.helpers import probe_end, unwrapped
 from tests.testapp.models import Item
 
 
@@ -158,8 +158,8 @@ def test_the_search_query_uses_the_index_apply_built(admin_client, clean_indexes
     with CaptureQueriesContext(connection) as captured:
         response = admin_client.get("/admin/testapp/item/", {"q": "needle"})
     assert response.status_code == 200
-    sql = next(q["sql"] for q in captured.captured_queries  # the search probe: SELECT id ... LIMIT n + 1
-               if q["sql"].startswith('SELECT "testapp_item"') and q["sql"].endswith(probe_end()))
+    sql = next(s for s in map(unwrapped, (q["sql"] for q in captured.captured_queries))  # the search probe
+               if s.startswith('SELECT "testapp_item"') and s.endswith(probe_end()))
     assert 'UPPER("testapp_item"."name"::text) LIKE UPPER(\'%needle%\')' in sql
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql)
@@ -279,8 +279,8 @@ def test_a_short_prefix_is_served_by_the_planned_pattern_index(admin_client, cle
             response = admin_client.get("/admin/testapp/item/", {"q": term})
         assert response.status_code == 200 and "at the start of name" in response.content.decode()
         assert len(response.context["cl"].result_list) == found
-        searched = [q["sql"] for q in captured.captured_queries
-                    if q["sql"].startswith('SELECT "testapp_item"') and f"LIKE UPPER('{term}%')" in q["sql"]]
+        searched = [s for s in map(unwrapped, (q["sql"] for q in captured.captured_queries))
+                    if s.startswith('SELECT "testapp_item"') and f"LIKE UPPER('{term}%')" in s]
         assert searched, [q["sql"] for q in captured.captured_queries]
         plan = _explain(searched[0])
         assert "Index Scan using fa_testapp_item_name_prefix" in plan or \

@@ -13,7 +13,7 @@ from fastadmin.search_index.backends import DjangoSearchBackend, TrigramSearchBa
 from shop.models import Customer, Order
 
 from fastadmin.exceptions import BadParameter
-from tests.helpers import probe_end
+from tests.helpers import probe_end, unwrapped
 
 NAMES = [
     ("Anne Marie Smith", "anne.marie@example.com", "+919876543210"),
@@ -383,7 +383,7 @@ def test_small_table_search_is_stocks_filter_without_a_probe(customers, settings
     analyze(Customer)
     with CaptureQueriesContext(connection) as captured:
         got, result = ours(["name", "email"], "anne")
-    sqls = [q["sql"] for q in captured.captured_queries]
+    sqls = [unwrapped(q["sql"]) for q in captured.captured_queries]
     assert not [s for s in sqls if s.endswith(probe_end()) or s.startswith("EXPLAIN")]
     assert "LIKE" in str(result.queryset.query) and got == stock(["name", "email"], "anne") != []
     settings.FASTADMIN = {**settings.FASTADMIN, "SEARCH_SCAN_ROWS": 0}
