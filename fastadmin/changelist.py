@@ -203,9 +203,10 @@ class ChangeList(StockChangeList):
         self.show_full_result_count = model_admin.show_full_result_count
         self.can_show_all = False
 
-    def _rows_if_few(self) -> int | None:
+    def _rows_if_few(self, _estimate: int | None = None) -> int | None:
         """The counter's shortcut (``BaseCounter.count_list``): the first page, read now rather than
-        while rendering, is the count if it is also the last."""
+        while rendering, is the count if it is also the last. (The argument, ignored, keeps counters
+        written when the contract passed the estimate working.)"""
         page = self.page
         return len(page.rows) if page is not None and page.is_first and page.is_last else None
 
