@@ -104,13 +104,22 @@ def known_leaf_sizes(using: str, table: str) -> list[tuple] | None:
     return None if memo is None else memo.get((using, table))
 
 
+def explain(using: str, sql: str, params) -> dict:
+    """The planner's top plan node for ``sql`` (``EXPLAIN (FORMAT JSON)``; nothing is run)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    return (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+
+
 def leaf_sizes(using: str, table: str) -> list[tuple]:
     """``(reltuples, relpages, current pages)`` of ``table``, or of each leaf partition of a
     partitioned one, at any depth; no row when the table does not exist (an unanalyzed leaf has
     ``reltuples`` -1)."""
+    known = known_leaf_sizes(using, table)
+    if known is not None:
+        return known
     memo = _known_sizes.get()
-    if memo is not None and (using, table) in memo:
-        return memo[(using, table)]
     connection = connections[using]
     quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
@@ -194,8 +203,9 @@ class EstimatedCounter(BaseCounter):
             # The whole table holds fewer rows than the cap: the capped count reads at most the table,
             # so neither the planner's estimate nor a budget of its own is worth two round trips and a
             # savepoint (the request's statement timeout still bounds it).
-            page_count = self._page_count()
-            return self._capped(queryset) if page_count is None else page_count
+            if (page_count := self._page_count()) is not None:
+                return page_count
+            return self._capped(queryset)
         estimate = self.estimate(queryset)  # the table's size, read above, when nothing filters it
         if estimate >= self.threshold:
             return Count(estimate, exact=False)
@@ -280,17 +290,11 @@ class EstimatedCounter(BaseCounter):
         return int(total)
 
     def _explain_rows(self, queryset: QuerySet) -> int:
-        connection = connections[queryset.db]
         try:
             sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
         except EmptyResultSet:  # .none(), pk__in=[]: Django knows without asking the database
             return 0
-        with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-            plan = cursor.fetchone()[0]
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        return int(plan[0]["Plan"]["Plan Rows"])
+        return int(explain(queryset.db, sql, params)["Plan Rows"])
 
     def _batch(self, queryset: QuerySet, pk_attname: str) -> tuple[int, object]:
         connection = connections[queryset.db]

@@ -31,8 +31,9 @@ UNKNOWN = object()
 
 
 def date_hierarchy(cl) -> dict[str, Any]:
-    """Stock drill-down on small results; on large ones the choices come from the range of the
-    column (two indexed ``ORDER BY ... LIMIT 1`` reads) instead of ``SELECT DISTINCT`` date scans."""
+    """Stock's drill-down on lists counted exactly (built from their days: :func:`from_rows`); on large
+    ones the choices come from the range of the column (two indexed ``ORDER BY ... LIMIT 1`` reads)
+    instead of ``SELECT DISTINCT`` date scans."""
     name = cl.date_hierarchy
     field = get_fields_from_path(cl.model, name)[-1]
     year, month, day = (cl.params.get(f"{name}__{part}") for part in ("year", "month", "day"))
@@ -67,8 +68,8 @@ def from_range(cl, name: str, field: models.Field, year: str | None, month: str 
 
 
 def from_rows(cl, name: str, values: list[Any]) -> dict[str, Any]:
-    """Stock's drill-down from every row's value: its ``MIN``/``MAX`` and ``SELECT DISTINCT`` dates,
-    taken from rows the page has already read."""
+    """Stock's drill-down from the list's values (every row's, or its distinct days): stock's ``MIN``/
+    ``MAX`` and ``SELECT DISTINCT`` dates, without reading the rows again."""
     dates = sorted({v.date() for v in values} if values and isinstance(values[0], datetime.datetime) else set(values))
     year, month = cl.params.get(f"{name}__year"), cl.params.get(f"{name}__month")
     if not (year or month or cl.params.get(f"{name}__day")) and dates:  # stock's starting level
@@ -117,7 +118,7 @@ def all_values(cl, name: str, field: models.Field) -> list[Any] | None:
     if page is None or not page.is_last:
         return None
     if isinstance(field, models.DateTimeField):
-        values = [timezone.localtime(v) if timezone.is_aware(v) else v for v in values]
+        values = [_local(v) for v in values]
     return values
 
 
@@ -165,7 +166,7 @@ def date_range(queryset, name: str, field: models.Field, first: Any = UNKNOWN, l
     if first is None or last is None:
         return None, None
     if isinstance(field, models.DateTimeField):
-        first, last = (timezone.localtime(v) if timezone.is_aware(v) else v for v in (first, last))
+        first, last = _local(first), _local(last)
         return first.date(), last.date()
     return first, last
 
@@ -187,3 +188,8 @@ def _read_ends(queryset, name: str, field: models.Field, wanted: list[str], hidd
         cursor.execute("SELECT " + ", ".join(f"({sql})" for sql, _params in compiled),
                        [p for _sql, params in compiled for p in params])
         return list(cursor.fetchone())
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` in the current time zone, as stock's date hierarchy shows it (naive: as it is)."""
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment

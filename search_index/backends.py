@@ -245,7 +245,7 @@ class TrigramSearchBackend(BaseSearchBackend):
         ``probe`` rows the page filters on ``pk = ANY(those keys)``, which the planner sizes exactly;
         otherwise the term is common and the sort-index walk that the filter gets is the fast plan.
         Past :data:`~.sql.PLANNED_KEYS` found keys the page looks them up and sorts them, always. A
-        value of several words is probed by its rarest one (:mod:`.words`)."""
+        value of several words is probed without its common words (:mod:`.words`)."""
         limit = fa_settings.SEARCH_PROBE_LIMIT
         narrowed = queryset.filter(*conditions)
         if not limit:

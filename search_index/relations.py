@@ -61,8 +61,9 @@ def through_relation(model: Any, field: SearchField, condition: Q, inner_conditi
     if planner_rows(keys.using(using)) > most:
         return Q(**{f"{relation.name}__in": keys})  # a very common term: its keys would overflow
     with stage("searching the related rows"):  # a value of several words: without its common ones
-        probe = relation.related_model._base_manager.filter(driven(inner_condition, relation.related_model, using))
-        found = read_keys(probe.order_by().values_list(relation.target_field.attname, flat=True).using(using), most + 1)
+        related_model = relation.related_model
+        searched = related_model._base_manager.using(using).filter(driven(inner_condition, related_model, using))
+        found = read_keys(searched.order_by().values_list(relation.target_field.attname, flat=True), most + 1)
     if len(found) <= limit:
         return Q(AnyOfArray(F(relation.name), found))
     if len(found) <= most:

@@ -6,7 +6,6 @@ and this module as the PostgreSQL shapes they compile to.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -14,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 from django.db.models import F, Field, Lookup, QuerySet
 
-from fastadmin.counting import leaf_sizes
+from fastadmin.counting import explain, leaf_sizes
 
 
 class AnyOfSubquery(Lookup):
@@ -52,9 +51,8 @@ class AnyOfArray(Lookup):
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         db_type = self.lhs.output_field.cast_db_type(connection)
-        if not db_type:  # an untyped literal takes the column's array type
-            return self.template.format(lhs=lhs_sql, array="%s"), (*lhs_params, self.literal)
-        return self.template.format(lhs=lhs_sql, array=f"%s::{db_type}[]"), (*lhs_params, self.literal)
+        array = f"%s::{db_type}[]" if db_type else "%s"  # an untyped literal takes the column's array type
+        return self.template.format(lhs=lhs_sql, array=array), (*lhs_params, self.literal)
 
 
 class KeyArray:
@@ -164,11 +162,7 @@ def planner_share(queryset: QuerySet, rows: float) -> float:
 def planner_rows(queryset: QuerySet) -> float:
     """Rows the planner expects ``queryset`` (unordered) to return: one ``EXPLAIN``, nothing run."""
     sql, params = queryset.order_by().query.get_compiler(using=queryset.db).as_sql()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return float(plan[0]["Plan"]["Plan Rows"])
+    return float(explain(queryset.db, sql, params)["Plan Rows"])
 
 
 #: What :func:`to_python` returns for a word that is not one of the field's values.

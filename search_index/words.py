@@ -15,14 +15,14 @@ trigram again). The rows, and their number, are the same. Words that are each so
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from django.db import connections
 from django.db.models import F, Q
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.lookups import IContains
+
+from fastadmin.counting import explain
 
 #: Words of fewer letters or digits are padded trigrams that most rows share: never the index's.
 MIN_WORD = 3
@@ -49,10 +49,10 @@ def driven(condition: Q, model: Any, using: str) -> Q:
     replaced by its uncommon words, indexed, and the whole value, unindexed; unchanged where every
     word is common or none is. One ``EXPLAIN`` sizes every word of every such field and the table; a
     condition with no such leaf is returned as it is, without a query."""
-    leaves = [(path, value) for path, value in _icontains(condition) if len(words(value)) > 1]
+    leaves = {leaf: found for leaf in _icontains(condition) if len(found := words(leaf[1])) > 1}
     if not leaves:
         return condition
-    candidates = list(dict.fromkeys((path, word) for path, value in leaves for word in words(value)))
+    candidates = list(dict.fromkeys((path, word) for (path, _value), found in leaves.items() for word in found))
     *estimates, table = _estimates(model, using, candidates)
     common = {c for c, rows in zip(candidates, estimates, strict=True) if rows >= COMMON_WORD_SHARE * table}
 
@@ -61,10 +61,10 @@ def driven(condition: Q, model: Any, using: str) -> Q:
         for child in node.children:
             if isinstance(child, Q):
                 child = rewrite(child)
-            elif isinstance(child, tuple) and (child[0].removesuffix("__icontains"), child[1]) in leaves:
-                path, value = child[0].removesuffix("__icontains"), child[1]
-                kept = [w for w in words(value) if (path, w) not in common]
-                if kept and len(kept) < len(words(value)):
+            elif isinstance(child, tuple) and (leaf := (child[0].removesuffix("__icontains"), child[1])) in leaves:
+                path, value = leaf
+                kept = [w for w in leaves[leaf] if (path, w) not in common]
+                if kept and len(kept) < len(leaves[leaf]):
                     child = Q(*(Q(**{f"{path}__icontains": w}) for w in kept), UnindexedIContains(F(path), value))
             children.append(child)
         return Q(*children, _connector=node.connector, _negated=node.negated)
@@ -93,10 +93,7 @@ def _estimates(model: Any, using: str, candidates: list[tuple[str, str]]) -> lis
     branches = [manager.filter(**{f"{path}__icontains": word}) for path, word in candidates] + [manager.all()]
     parts = [branch.order_by().values("pk").query.get_compiler(using=using).as_sql() for branch in branches]
     sql = " UNION ALL ".join(f"({part_sql})" for part_sql, _params in parts)
-    with connections[using].cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, [p for _sql, params in parts for p in params])
-        plan = cursor.fetchone()[0]
-    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    plan = explain(using, sql, [p for _sql, params in parts for p in params])
     while plan["Node Type"] != "Append":  # e.g. under a Gather when the plan is parallel
         plan = plan["Plans"][0]
     return [float(child["Plan Rows"]) for child in plan["Plans"]]
