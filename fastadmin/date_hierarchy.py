@@ -3,8 +3,8 @@ ones, choices from the range of the column, never ``SELECT DISTINCT`` over the m
 
 The range is two indexed ``ORDER BY … LIMIT 1`` reads in one statement, less what the first page
 already shows (:func:`page_ends`). A list counted exactly answers stock's two questions (the
-range, the distinct dates) from its distinct days (:func:`from_rows`): read from its rows when the
-first page holds them all, else in one ``SELECT DISTINCT`` instead of stock's two reads.
+range, the distinct dates) from its distinct dates (:func:`from_rows`): read from its rows when the
+first page holds them all, else from a ``SELECT DISTINCT`` of the level shown (:func:`distinct_dates`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def date_hierarchy(cl) -> dict[str, Any]:
         return stock_date_hierarchy(cl)  # a single day: stock renders it without querying
     if cl.count.exact:
         values = all_values(cl, name, field)
-        result = from_rows(cl, name, distinct_days(cl.queryset, name, field) if values is None else values)
+        result = from_rows(cl, name, distinct_dates(cl, name, field) if values is None else values)
     else:
         result = from_range(cl, name, field, year, month)
     if result["show"] and django.VERSION >= (6, 0):
@@ -68,7 +68,7 @@ def from_range(cl, name: str, field: models.Field, year: str | None, month: str 
 
 
 def from_rows(cl, name: str, values: list[Any]) -> dict[str, Any]:
-    """Stock's drill-down from the list's values (every row's, or its distinct days): stock's ``MIN``/
+    """Stock's drill-down from the list's values (every row's, or its distinct dates): stock's ``MIN``/
     ``MAX`` and ``SELECT DISTINCT`` dates, without reading the rows again."""
     dates = sorted({v.date() for v in values} if values and isinstance(values[0], datetime.datetime) else set(values))
     year, month = cl.params.get(f"{name}__year"), cl.params.get(f"{name}__month")
@@ -104,11 +104,26 @@ def _levels(cl, name: str, year: Any, month: Any, dates: list[datetime.date]) ->
             "choices": [{"link": link({year_field: str(y)}), "title": str(y)} for y in sorted({d.year for d in dates})]}
 
 
-def distinct_days(queryset, name: str, field: models.Field) -> list[Any]:
-    """The list's distinct days (in the current time zone), one ``SELECT DISTINCT``: stock's
-    ``MIN``/``MAX`` and its ``SELECT DISTINCT`` of the level shown, in one read of the rows."""
-    kind = "datetimes" if isinstance(field, models.DateTimeField) else "dates"
-    return list(getattr(queryset, kind)(name, "day"))
+def distinct_dates(cl, name: str, field: models.Field) -> list[Any]:
+    """The list's distinct dates at the finest level shown (in the current time zone): its days
+    within a month drilled into, else its months (what the year and month levels show), and its days
+    only when all its rows fall in one month (stock's starting level is then that month's days).
+    Stock's ``MIN``/``MAX`` and ``SELECT DISTINCT`` in one statement mostly, two at most; months, not
+    days, so a list over years reads dozens of values, not a thousand."""
+    year, month = cl.params.get(f"{name}__year"), cl.params.get(f"{name}__month")
+    if year and month:
+        return distinct(cl.queryset, name, field, "day")
+    months = distinct(cl.queryset, name, field, "month")
+    if year or month or len(months) != 1:
+        return months
+    return distinct(cl.queryset, name, field, "day")
+
+
+def distinct(queryset, name: str, field: models.Field, kind: str) -> list[Any]:
+    """``queryset``'s distinct values of ``name`` truncated to ``kind`` (``day``, ``month``), one
+    ``SELECT DISTINCT``."""
+    method = "datetimes" if isinstance(field, models.DateTimeField) else "dates"
+    return list(getattr(queryset, method)(name, kind))
 
 
 def all_values(cl, name: str, field: models.Field) -> list[Any] | None:
