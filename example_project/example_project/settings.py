@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # the "@" (full-text) search field of the lead-notes admin
     "django_filters",
     "fastadmin",
     "shop",

@@ -25,7 +25,7 @@ from example_project.admin_sites import stock_site, tuned_site
 
 import fastadmin
 
-from .models import AuditEvent, Customer, Lead, Order
+from .models import AuditEvent, Customer, Lead, LeadNote, Order
 from .tuned import TunedModelAdmin
 
 # --------------------------------------------------------------------------- custom list filters
@@ -190,6 +190,12 @@ class LeadOptions:
         self.message_user(request, f"{updated:,} lead(s) marked as contacted.", messages.SUCCESS)
 
 
+class LeadNoteOptions(LeadOptions):
+    """Leads found by the words of their notes: PostgreSQL full-text search (``@``), not ``icontains``."""
+
+    search_fields = ["@notes"]
+
+
 class AuditEventOptions:
     """A table partitioned by month: a date drill-down or range on ``created`` reads only its months."""
 
@@ -215,6 +221,11 @@ class CustomerAdmin(CustomerOptions, fastadmin.ModelAdmin):
 
 @fastadmin.register(Lead, site=fastadmin.site)
 class LeadAdmin(LeadOptions, fastadmin.ModelAdmin):
+    pass
+
+
+@fastadmin.register(LeadNote, site=fastadmin.site)
+class LeadNoteAdmin(LeadNoteOptions, fastadmin.ModelAdmin):
     pass
 
 
@@ -246,6 +257,11 @@ class StockLeadAdmin(LeadOptions, admin.ModelAdmin):
     pass
 
 
+@admin.register(LeadNote, site=stock_site)
+class StockLeadNoteAdmin(LeadNoteOptions, admin.ModelAdmin):
+    pass
+
+
 @admin.register(Order, site=stock_site)
 class StockOrderAdmin(OrderOptions, admin.ModelAdmin):
     pass
@@ -266,6 +282,11 @@ class TunedCustomerAdmin(CustomerOptions, TunedModelAdmin):
 
 @admin.register(Lead, site=tuned_site)
 class TunedLeadAdmin(LeadOptions, TunedModelAdmin):
+    pass
+
+
+@admin.register(LeadNote, site=tuned_site)
+class TunedLeadNoteAdmin(LeadNoteOptions, TunedModelAdmin):
     pass
 
 

@@ -44,6 +44,7 @@ def build_context(rows: int, using: str = "default") -> dict[str, Any]:
 
 
 COMMON = "smith"  # a last name of the seed: about 1 lead in 60 matches
+FULL_TEXT = "demo"  # a word of one of the seed's lead notes ("Asked for a demo"): about 1 lead in 27
 SHORT, SHORT_NONE = "al", "qx"  # two letters: below the trigram index's reach; the second matches nothing
 
 
@@ -108,7 +109,13 @@ def search_values(using: str = "default") -> dict[str, Any]:
             [f"%{digits}%", f"%{email}%", f"%{COMMON.upper()}%", f"%{COMMON.upper()}%"],
         )
         phone_rows, email_rows, common_rows = cursor.fetchone()
+        # Stock's "@notes": the default text search configuration, as it runs it.
+        cursor.execute("SELECT count(*) FROM shop_lead WHERE to_tsvector(COALESCE(notes, '')) @@ plainto_tsquery(%s)",
+                       [FULL_TEXT])
+        full_text_rows = cursor.fetchone()[0]
     return {
+        "full_text": FULL_TEXT,
+        "full_text_rows": min(full_text_rows, PER_PAGE),
         "common": COMMON,
         "common_rows": min(common_rows, PER_PAGE),
         "rare_pk": pk,

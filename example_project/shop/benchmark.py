@@ -135,7 +135,8 @@ CASES: list[Case] = [
     # Stock matches a two-letter word anywhere; fastadmin, past SEARCH_SCAN_ROWS, as a prefix (index-served).
     Case("search: short term", "shop/lead/", "q={short}", expect_rows=None),
     Case("search: short term, no match", "shop/lead/", "q={short_none}", expect_rows=0),
-    # A full-text case ("@field" search_fields) belongs here once an example admin declares one.
+    # Leads by notes (a proxy of leads) search ["@notes"]: full text, a word of the seeded notes.
+    Case("search: full text (@notes)", "shop/leadnote/", "q={full_text}", expect_rows="{full_text_rows}"),
 ]
 
 
