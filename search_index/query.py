@@ -63,8 +63,11 @@ class Term:
         return f"{self.namespace}:{prefix}{value}" if self.namespace else value
 
 
-def _unquote(text: str) -> tuple[str, bool]:
-    if len(text) >= 2 and text[0] in "\"'" and text[0] == text[-1]:
+def _unquote(text: str, shortest: int = 2) -> tuple[str, bool]:
+    """``text`` without its quotes when it is a quoted string. A word that is one quote mark alone
+    (``shortest=1``: stock's rule for a whole word, ``bit[0] == bit[-1]``) unquotes to nothing, as in
+    stock, where it then matches every row: ``'John O'Hara'`` splits into ``'John O'Hara`` and ``'``."""
+    if len(text) >= shortest and text[0] in "\"'" and text[0] == text[-1]:
         try:
             return unescape_string_literal(text), True
         except ValueError:
@@ -92,7 +95,7 @@ def parse(text: str, *, max_length: int | None = None, max_terms: int | None = N
         )
     terms: list[Term] = []
     for bit in smart_split(text):
-        value, quoted = _unquote(bit)
+        value, quoted = _unquote(bit, shortest=1)
         if quoted:
             terms.append(Term(value, quoted=True))
             continue

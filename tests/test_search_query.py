@@ -33,6 +33,14 @@ def test_colon_text_that_is_not_a_namespace_stays_text():
     assert terms('"http://x"') == [Term("http://x", quoted=True)]
 
 
+def test_a_lone_quote_mark_is_an_empty_word_as_in_stock():
+    """Stock unquotes any word whose first and last characters are the same quote mark, one mark alone
+    included (to nothing, which then matches every row); a namespace's value still needs two."""
+    assert terms("'John O'Hara'") == [Term("'John O'Hara")]
+    assert terms("' \"") == []
+    assert terms("name:'") == [Term("'", namespace="name")]
+
+
 @pytest.mark.parametrize("text", ['"unterminated', "'", '""', "name:\"", "   "])
 def test_odd_quoting_never_raises_unexpectedly(text):
     try:
