@@ -16,15 +16,20 @@ from shop.models import Customer, Order
 START = datetime.datetime(2023, 11, 5, 12, 0, tzinfo=datetime.UTC)
 
 
+def paid_orders(name: str, prefix: str, moments) -> None:
+    """One customer's paid orders, one per moment: numbers ``<prefix>-0000``, ``<prefix>-0001``, …"""
+    customer = Customer.objects.create(name=name, email=f"{name.lower()}@example.com", country="DE",
+                                       city="Köln", is_active=True, created=START)
+    Order.objects.bulk_create(
+        Order(customer=customer, number=f"{prefix}-{i:04d}", status="paid", total=decimal.Decimal(i),
+              placed_at=moment)
+        for i, moment in enumerate(moments)
+    )
+
+
 @pytest.fixture
 def orders(db):
-    customer = Customer.objects.create(name="Ann", email="ann@example.com", country="DE", city="Köln",
-                                       is_active=True, created=START)
-    Order.objects.bulk_create(
-        Order(customer=customer, number=f"N-{i:04d}", status="paid", total=decimal.Decimal(i),
-              placed_at=START + datetime.timedelta(days=3 * i))
-        for i in range(300)  # 2023-11 to 2026-06
-    )
+    paid_orders("Ann", "N", (START + datetime.timedelta(days=3 * i) for i in range(300)))  # 2023-11 to 2026-06
 
 
 def _bounds(url: str, client) -> tuple[str, list[str]]:
@@ -165,13 +170,8 @@ def test_a_list_over_years_reads_its_months_not_its_days(admin_client, orders):
 
 @pytest.fixture
 def one_month(db):
-    customer = Customer.objects.create(name="Cy", email="cy@example.com", country="FR", city="Lyon",
-                                       is_active=True, created=START)
-    Order.objects.bulk_create(
-        Order(customer=customer, number=f"M-{i:04d}", status="paid", total=decimal.Decimal(i),
-              placed_at=datetime.datetime(2024, 2, 1 + i % 29, 12, i % 60, tzinfo=datetime.UTC))
-        for i in range(250)  # more than a page, all in February 2024
-    )
+    paid_orders("Cy", "M", (datetime.datetime(2024, 2, 1 + i % 29, 12, i % 60, tzinfo=datetime.UTC)
+                            for i in range(250)))  # more than a page, all in February 2024
 
 
 @pytest.mark.parametrize("query", ["", "?placed_at__year=2024", "?placed_at__month=2",
