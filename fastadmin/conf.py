@@ -92,8 +92,9 @@ DEFAULTS: dict[str, Any] = {
     # Model labels ("shop.Customer") whose admin change view (GET) reads the object through the cache.
     "OBJECT_CACHE_MODELS": [],
     # Render the changelist's rows with fastadmin.rendering (each list_display column compiled once per
-    # request; the same HTML as stock). Off, or with a project's own change_list_results.html, or on a
-    # Django version it was not verified against, rows are rendered by stock's result_list.
+    # request; the same HTML as stock), its sidebar filters in one pass, and reuse the navigation sidebar
+    # while its inputs stay the same (fastadmin.rendering.sidebar). Off, or with a project's own
+    # templates, or on a Django version it was not verified against, stock's templates render them.
     "COMPILED_RESULT_LIST": True,
     # Meilisearch sidecar (``search_backend = "meilisearch"``); None turns it off. A dict with the keys
     # of fastadmin.search_index.sidecar.MEILISEARCH_DEFAULTS: "URL" (required), "API_KEY" (None; kept

@@ -31,10 +31,32 @@ def unsign(raw: str, salt: str) -> Any:
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+def _b64(value: bytes | memoryview) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+#: The conversion of each exact type (a page token dumps every value of every shown row, so the
+#: common types are one dict lookup, not a chain of ``isinstance``); subclasses go down the chain.
+_DUMP: dict[type, Any] = {
+    datetime.datetime: datetime.datetime.isoformat,
+    datetime.date: datetime.date.isoformat,
+    datetime.time: datetime.time.isoformat,
+    decimal.Decimal: str,
+    uuid.UUID: str,
+    datetime.timedelta: datetime.timedelta.total_seconds,
+    bytes: _b64,
+    memoryview: _b64,
+}
+
+
 def dump_value(value: Any) -> Any:
     """JSON-safe, lossless form of a model value (read back with ``field.to_python``)."""
-    if type(value) in _PLAIN:  # most values; every page token dumps each value of each shown row
+    kind = type(value)
+    if kind in _PLAIN:
         return value
+    dump = _DUMP.get(kind)
+    if dump is not None:
+        return dump(value)
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -42,7 +64,7 @@ def dump_value(value: Any) -> Any:
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, bytes | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
+        return _b64(value)
     if isinstance(value, list | tuple):
         return [dump_value(v) for v in value]
     return value

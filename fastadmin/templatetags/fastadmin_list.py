@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from fastadmin.date_hierarchy import date_hierarchy
 from fastadmin.rendering import compiled_results_template, renders_template, result_list_context
+from fastadmin.rendering.sidebar import render_nav_sidebar
 
 register = template.Library()
 
@@ -109,6 +110,13 @@ def fastadmin_page_token(cl):
     holds the formset's own hidden fields only)."""
     page_token = getattr(cl.model_admin, "page_token_input", None)
     return page_token(cl) if page_token is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def fastadmin_nav_sidebar(context):
+    """The ``nav-sidebar`` block: Django's, reused while its inputs stay the same
+    (:mod:`fastadmin.rendering.sidebar`)."""
+    return render_nav_sidebar(context)
 
 
 @register.simple_tag(takes_context=True)
