@@ -41,7 +41,7 @@ from .guards import current_stage, is_query_canceled, read_alias, stage_scope, s
 from .locking import OptimisticLockingMixin
 from .pagination import CountlessPaginator
 from .problem import problem_page
-from .rendering.formsets import with_one_label_suffix
+from .rendering.formsets import with_one_label_suffix, with_shared_choices
 from .rendering.widgets import ActionForm, input_renderer
 from .replica import ReplicaPolicy, current_route
 from .search_index.admin import SearchAdminMixin
@@ -87,11 +87,12 @@ class FastAdminMixin:
     def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
         """Stock's list_editable formset, rendered through :class:`~fastadmin.rendering.widgets.InputRenderer`
         (input widgets formatted without a template render each; the same HTML), its forms given the
-        label suffix translated once (:mod:`fastadmin.rendering.formsets`)."""
+        label suffix translated once and each foreign key's choices read once for all rows
+        (:mod:`fastadmin.rendering.formsets`)."""
         if not fa_settings.COMPILED_RESULT_LIST:
-            return super().get_changelist_formset(request, **kwargs)
+            return with_shared_choices(super().get_changelist_formset(request, **kwargs))
         kwargs["renderer"] = input_renderer(kwargs.get("renderer"))
-        return with_one_label_suffix(super().get_changelist_formset(request, **kwargs))
+        return with_shared_choices(with_one_label_suffix(super().get_changelist_formset(request, **kwargs)))
 
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which

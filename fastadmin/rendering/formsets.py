@@ -4,6 +4,11 @@ Django's ``BaseForm.__init__`` translates the label suffix (``gettext(":")``) fo
 page of a hundred rows that is a hundred lookups of the active language, about as much CPU as the
 rows' widgets. :class:`OneLabelSuffix` translates it once per formset and hands every form the same
 string, which is what each form would have set itself.
+
+A foreign key in ``list_editable`` is a ``<select>`` per row, and each row's select reads the related
+table again (its ``ModelChoiceIterator`` runs the field's queryset when rendered): a hundred queries
+for one page. :class:`SharedChoices` reads the choices once per formset and gives every row's widget
+the same list, so the page has the same options and one query.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import inspect
 from functools import cache
 from typing import Any
 
+from django.contrib.admin.widgets import AutocompleteMixin
+from django.forms import ModelChoiceField
+from django.forms.widgets import ChoiceWidget
 from django.utils.translation import gettext
 
 
@@ -48,3 +56,41 @@ def with_one_label_suffix(formset_class: type) -> type:
     if not takes_label_suffix(formset_class.form):
         return formset_class
     return type(formset_class.__name__, (OneLabelSuffix, formset_class), {})
+
+
+class SharedChoices:
+    """Formset mixin: the choices of each model-choice ``<select>`` are read once for all its forms.
+
+    Only where every form's field has the same queryset: the form class has no ``__init__`` beyond
+    Django's (a project's own ``__init__`` may narrow each row's queryset by its instance). Widgets
+    that do not list their choices (hidden primary key, raw id input, autocomplete) are left alone."""
+
+    def add_fields(self, form: Any, index: int | None) -> None:
+        super().add_fields(form, index)
+        if not hasattr(self, "_shared_choices"):
+            self._shared_choices: dict[str, list] = {}
+        for name, field in form.fields.items():
+            if isinstance(field, ModelChoiceField) and _lists_choices(field.widget):
+                choices = self._shared_choices.get(name)
+                if choices is None:
+                    # Not list(): it asks the iterator's __len__, a COUNT(*) of the related table.
+                    choices = self._shared_choices[name] = [choice for choice in field.widget.choices]
+                field.widget.choices = choices
+
+
+def _lists_choices(widget: Any) -> bool:
+    inner = getattr(widget, "widget", widget)  # the admin's RelatedFieldWidgetWrapper
+    return isinstance(inner, ChoiceWidget) and not isinstance(inner, AutocompleteMixin)
+
+
+def _own_init_only(form_class: type) -> bool:
+    """Whether every ``__init__`` in ``form_class``'s MRO is Django's (or this module's)."""
+    return all("__init__" not in vars(cls) or cls is object or cls.__module__.startswith(("django.", __name__))
+               for cls in form_class.__mro__)
+
+
+def with_shared_choices(formset_class: type) -> type:
+    """``formset_class`` with :class:`SharedChoices`, when its form class allows it."""
+    if not _own_init_only(formset_class.form):
+        return formset_class
+    return type(formset_class.__name__, (SharedChoices, formset_class), {})

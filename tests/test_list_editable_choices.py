@@ -1,0 +1,107 @@
+"""A foreign key in ``list_editable``: its choices are read once per page, not once per row
+(fastadmin.rendering.formsets.SharedChoices), and the table stays stock admin's."""
+
+import re
+
+import pytest
+from django import forms
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import path
+
+import fastadmin
+from fastadmin.sites import FastAdminSite
+from tests.testapp.models import Category, Gadget
+
+TABLE = re.compile(r'<div class="results">.*?</table>\n</div>', re.S)
+
+
+class Options:
+    list_display = ["name", "category", "status"]
+    list_editable = ["category", "status"]
+    ordering = ["pk"]
+
+
+class NarrowingForm(forms.ModelForm):
+    """A project's form that narrows each row's choices by its instance."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["category"].queryset = Category.objects.filter(name__startswith=self.instance.name[0])
+
+
+class NarrowingOptions(Options):
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=NarrowingForm, **kwargs)
+
+
+fast_site, stock_site, narrowing_site = FastAdminSite("fk_fast"), admin.AdminSite("fk_stock"), FastAdminSite("fk_n")
+for site in (fast_site, narrowing_site):
+    site.adopt_default_site = False
+fast_site.register(Gadget, type("A", (Options, fastadmin.ModelAdmin), {}))
+stock_site.register(Gadget, type("S", (Options, admin.ModelAdmin), {}))
+narrowing_site.register(Gadget, type("N", (NarrowingOptions, fastadmin.ModelAdmin), {}))
+urlpatterns = [path("fast/", fast_site.urls), path("stock/", stock_site.urls), path("narrow/", narrowing_site.urls)]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+
+@pytest.fixture
+def gadgets(db):
+    categories = Category.objects.bulk_create([Category(name=n) for n in ["alpha", "beta", "<gamma> & co", "delta"]])
+    return Gadget.objects.bulk_create([
+        Gadget(name=name, status="new", category=categories[i % 4] if i % 3 else None)
+        for i, name in enumerate(["apple", "banana", "avocado", "blueberry", "date", "almond"])
+    ])
+
+
+def _page(client, prefix: str):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/{prefix}/testapp/gadget/")
+    assert response.status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "testapp_category"' in q["sql"]]
+    return TABLE.search(response.content.decode()).group(0), reads
+
+
+def test_the_choices_are_read_once_and_the_table_is_stocks(admin_client, gadgets):
+    fast, fast_reads = _page(admin_client, "fast")
+    stock, stock_reads = _page(admin_client, "stock")
+    assert len(stock_reads) >= len(gadgets)  # stock: one read per row
+    assert len(fast_reads) == 1
+    assert fast == stock.replace("/stock/", "/fast/")
+    assert fast.count('>---------</option>') == len(gadgets)
+    assert fast.count("&lt;gamma&gt; &amp; co</option>") == len(gadgets)
+
+
+def test_selected_values_stay_per_row(admin_client, gadgets):
+    fast, _reads = _page(admin_client, "fast")
+    rows = fast.split("<tr>")[2:]  # after the header row
+    assert len(rows) == len(gadgets)
+    for row in rows:
+        pk = re.search(r'name="_selected_action" value="(\d+)"', row).group(1)
+        gadget = next(g for g in gadgets if str(g.pk) == pk)
+        select = re.search(r'<select name="form-\d+-category"[^>]*>.*?</select>', row, re.S).group(0)
+        selected = re.findall(r'<option value="(\d*)" selected>', select)
+        assert selected == ([str(gadget.category_id)] if gadget.category_id else [""])
+
+
+def test_a_form_narrowing_each_rows_choices_keeps_them(admin_client, gadgets):
+    table, reads = _page(admin_client, "narrow")
+    assert len(reads) >= len(gadgets)  # each row its own queryset, as the project asked
+    rows = re.findall(r'<select name="form-\d+-category"[^>]*>(.*?)</select>', table, re.S)
+    for gadget, options in zip(gadgets, rows, strict=True):
+        names = re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', options)
+        assert names and all(n.startswith(gadget.name[0]) for n in names), (gadget.name, names)
+
+
+def test_a_post_with_errors_renders_the_shared_choices(admin_client, gadgets):
+    data = {"form-TOTAL_FORMS": str(len(gadgets)), "form-INITIAL_FORMS": str(len(gadgets)), "_save": "Save"}
+    for i, gadget in enumerate(gadgets):
+        data.update({f"form-{i}-id": str(gadget.pk), f"form-{i}-status": "new",
+                     f"form-{i}-category": "999999" if i == 0 else str(gadget.category_id or "")})
+    response = admin_client.post("/fast/testapp/gadget/", data)
+    assert response.status_code == 200  # re-rendered with the error, nothing saved
+    assert "Select a valid choice" in response.content.decode()
+    assert response.content.decode().count("&lt;gamma&gt; &amp; co</option>") == len(gadgets)
