@@ -8,7 +8,9 @@ string, which is what each form would have set itself.
 A foreign key in ``list_editable`` is a ``<select>`` per row, and each row's select reads the related
 table again (its ``ModelChoiceIterator`` runs the field's queryset when rendered): a hundred queries
 for one page. :class:`SharedChoices` reads the choices once per formset and gives every row's widget
-the same list, so the page has the same options and one query.
+the same list, so the page has the same options and one query. A foreign key in ``raw_id_fields``
+names its object beside each row's input, one ``.get()`` per row in stock; those objects are read in
+one query too (:mod:`.raw_id`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import inspect
 from functools import cache
 from typing import Any
 
-from django.contrib.admin.widgets import AutocompleteMixin
+from django.contrib.admin.widgets import AutocompleteMixin, ForeignKeyRawIdWidget
 from django.forms import ModelChoiceField
 from django.forms.widgets import ChoiceWidget
 from django.utils.translation import gettext
+
+from .raw_id import PageLabels, PageRawIdWidget
 
 
 class OneLabelSuffix:
@@ -59,23 +63,32 @@ def with_one_label_suffix(formset_class: type) -> type:
 
 
 class SharedChoices:
-    """Formset mixin: the choices of each model-choice ``<select>`` are read once for all its forms.
+    """Formset mixin: the choices of each model-choice ``<select>``, and the objects named by each
+    raw-id input (stock's widget class itself, not a project's subclass), are read once for all forms.
 
     Only where every form's field has the same queryset: the form class has no ``__init__`` beyond
-    Django's (a project's own ``__init__`` may narrow each row's queryset by its instance). Widgets
-    that do not list their choices (hidden primary key, raw id input, autocomplete) are left alone."""
+    Django's (a project's own ``__init__`` may narrow each row's queryset by its instance). Other
+    widgets (hidden primary key, autocomplete) are left alone."""
 
     def add_fields(self, form: Any, index: int | None) -> None:
         super().add_fields(form, index)
-        if not hasattr(self, "_shared_choices"):
-            self._shared_choices: dict[str, list] = {}
+        if not hasattr(self, "_shared"):
+            self._shared: dict[str, Any] = {}
         for name, field in form.fields.items():
-            if isinstance(field, ModelChoiceField) and _lists_choices(field.widget):
-                choices = self._shared_choices.get(name)
+            if not isinstance(field, ModelChoiceField):
+                continue
+            if _lists_choices(field.widget):
+                choices = self._shared.get(name)
                 if choices is None:
                     # Not list(): it asks the iterator's __len__, a COUNT(*) of the related table.
-                    choices = self._shared_choices[name] = [choice for choice in field.widget.choices]
+                    choices = self._shared[name] = [choice for choice in field.widget.choices]
                 field.widget.choices = choices
+            elif type(field.widget) is ForeignKeyRawIdWidget:
+                labels = self._shared.get(name)
+                if labels is None:
+                    labels = self._shared[name] = PageLabels(field.widget)
+                field.widget = PageRawIdWidget.sharing(field.widget, labels)
+                labels.add(form[name].value())
 
 
 def _lists_choices(widget: Any) -> bool:
