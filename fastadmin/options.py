@@ -84,6 +84,12 @@ class FastAdminMixin:
         cls = self.counter_class or import_string(fa_settings.COUNTER)
         return cls()
 
+    def get_formsets_with_inlines(self, request: HttpRequest, obj: Any = None):
+        """Stock's inline formsets (any inline class), each foreign key's choices read once for all the
+        inline's rows instead of once per row (:class:`~fastadmin.rendering.formsets.SharedChoices`)."""
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            yield with_shared_choices(formset), inline
+
     def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
         """Stock's list_editable formset, rendered through :class:`~fastadmin.rendering.widgets.InputRenderer`
         (input widgets formatted without a template render each; the same HTML), its forms given the

@@ -13,7 +13,7 @@ from django.urls import path
 
 import fastadmin
 from fastadmin.sites import FastAdminSite
-from tests.testapp.models import Category, Gadget
+from tests.testapp.models import Book, Category, Gadget, Shelf
 
 TABLE = re.compile(r'<div class="results">.*?</table>\n</div>', re.S)
 
@@ -141,3 +141,40 @@ def test_raw_id_post_with_a_bad_value_renders_as_stock(admin_client, gadgets, ba
         pages[prefix] = TABLE.search(response.content.decode()).group(0)
     assert "errorlist" in pages["rawfast"]
     assert pages["rawfast"] == pages["rawstock"].replace("/rawstock/", "/rawfast/")
+
+
+# ------------------------------------------------------------------ inlines (any inline class)
+class BookInline(admin.TabularInline):
+    model = Book
+    fields = ["title", "tags"]
+    extra = 1
+
+
+def _shelf_site(name: str, base: type):
+    site = FastAdminSite(name) if base is fastadmin.ModelAdmin else admin.AdminSite(name)
+    site.adopt_default_site = False
+    site.register(Shelf, type(f"{name}ShelfAdmin", (base,), {"inlines": [BookInline]}))
+    return path(f"{name}/", site.urls)
+
+
+urlpatterns += [_shelf_site("shelffast", fastadmin.ModelAdmin), _shelf_site("shelfstock", admin.ModelAdmin)]
+INLINE = re.compile(r'<div class="js-inline-admin-formset inline-group".*?</fieldset>', re.S)
+
+
+def test_inline_rows_share_their_choices(admin_client, gadgets):
+    shelf = Shelf.objects.create(name="s")
+    tags = list(Category.objects.all())
+    for i in range(5):
+        Book.objects.create(shelf=shelf, title=f"book {i}").tags.set(tags[: i % 3])
+    pages = {}
+    for prefix in ("shelffast", "shelfstock"):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(f"/{prefix}/testapp/shelf/{shelf.pk}/change/")
+        assert response.status_code == 200
+        whole_table = [q for q in queries.captured_queries
+                       if 'FROM "testapp_category"' in q["sql"] and "WHERE" not in q["sql"]]
+        pages[prefix] = (INLINE.search(response.content.decode()).group(0), len(whole_table))
+    (fast, fast_reads), (stock, stock_reads) = pages["shelffast"], pages["shelfstock"]
+    assert stock_reads >= 5 and fast_reads == 1  # 5 books, an extra form and the empty form
+    assert fast == stock.replace("/shelfstock/", "/shelffast/")
+    assert fast.count("&lt;gamma&gt; &amp; co</option>") == 7
