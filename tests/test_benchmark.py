@@ -63,3 +63,31 @@ def test_a_failing_case_is_reported_and_the_others_measured():
                            stream=io.StringIO())
     assert [c["case"] for c in report["cases"]] == [benchmark.CASES[0].name]
     assert len(report["failures"]) == 1 and "expected 7" in report["failures"][0]
+
+
+def test_the_reference_and_the_big_dataset_are_measured_interleaved(monkeypatch):
+    """Each round requests the 1,000-row reference (its own schema), then the big dataset: the
+    connection's search_path switches between them, and each side shows its own rows."""
+    order = []
+    real = benchmark._request
+
+    def spy(client, case, url, ctx):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM shop_order")
+            order.append((ctx.rows, cursor.fetchone()[0]))
+        return real(client, case, url, ctx)
+
+    monkeypatch.setattr(benchmark, "_request", spy)
+    last = benchmark.Case("last page", "shop/order/", "seek={deep_seek}", expect_rows=None)
+    report = benchmark.run(1_500, repeat=2, cases=[benchmark.CASES[0], last], admins=["fast"], stream=io.StringIO())
+    assert report["failures"] == []
+    # Per case: warm-up, then two rounds, each the reference then the big dataset; each sees its rows.
+    assert order == [(1_000, 1_000), (1_500, 1_500)] * 3 * 2
+    entries = {(c["case"], c["rows"]): c for c in report["cases"]}
+    assert set(entries) == {(n, r) for n in ("first page", "last page") for r in (1_000, 1_500)}
+    big, ref = entries[("first page", 1_500)], entries[("first page", 1_000)]
+    assert big["vs_1k"]["fast"] == round(big["admins"]["fast"]["wall_ms"] / ref["admins"]["fast"]["wall_ms"], 2)
+    assert all(len(samples) == 2 for c in report["cases"] for samples in c["wall_samples"].values())
+    with connection.cursor() as cursor:  # the reference schema is gone, the default path is back
+        cursor.execute("SELECT to_regnamespace(%s), current_setting('search_path')", [benchmark.SMALL_SCHEMA])
+        assert cursor.fetchone() == (None, '"$user", public')

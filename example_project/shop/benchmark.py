@@ -17,10 +17,12 @@ query) and fastadmin (``/admin/``). Each is measured on
   same ``--rows`` does not reseed;
 * the big dataset (``rows`` orders), seeded only if the tables do not already hold that many.
 
-For every case and dataset: one warm-up request per admin, then ``repeat`` timed rounds, each
-round timing the admins back to back; medians are reported for wall ms, CPU ms, SQL ms and query
-count, and render ms (:mod:`shop.bench_timing`). Requests go through ``django.test.Client`` (full
-middleware, view and template rendering; no network), logged in as a superuser, with
+For every case: one warm-up request per admin and dataset, then ``repeat`` timed rounds, each round
+timing the admins back to back on the small dataset, then on the big one (interleaved, so a slow
+spell of a shared machine weighs on both sides of a "vs 1k" ratio); medians are reported for wall
+ms, CPU ms, SQL ms and query count, and render ms (:mod:`shop.bench_timing`). Requests go through
+``django.test.Client`` (full middleware, view and template rendering; no network), logged in as a
+superuser, with
 ``DEBUG=False`` (so no query log is kept and templates come from Django's cached loader).
 """
 
@@ -94,6 +96,8 @@ class Context:
 
     rows: int
     values: dict[str, Any] = field(default_factory=dict)
+    #: The connection's ``search_path`` that selects this dataset's tables (set by :func:`run`).
+    search_path: str = ""
 
 
 CASES: list[Case] = [
@@ -187,38 +191,49 @@ def _request(client: Client, case: Case, url: str, ctx: Context) -> Sample:
     return current.sample
 
 
-def measure(client: Client, cases: Sequence[Case], ctx: Context, repeat: int, log: Callable[[str], None],
-            admins: Sequence[str] = tuple(ADMINS), failures: list[str] | None = None):
-    """Measure ``cases``; a case whose response fails its check is logged and added to ``failures``
-    (raised as :class:`BenchmarkError` when ``failures`` is None) and the run goes on."""
+def measure(client: Client, cases: Sequence[Case], datasets: Sequence[Context], repeat: int,
+            log: Callable[[str], None], admins: Sequence[str] = tuple(ADMINS), failures: list[str] | None = None,
+            using: str = "default") -> list[Measurement]:
+    """Measure ``cases`` on every dataset, interleaved: each round times every admin on the small
+    dataset, then on the big one, so a machine that slows down for a while (a shared 2-core host)
+    slows both sides of the "vs 1k" ratio alike. A case whose response fails its check on a dataset
+    is logged and added to ``failures`` (raised as :class:`BenchmarkError` when ``failures`` is None)
+    and the run goes on."""
     results = []
     for case in cases:
-        if ctx.rows < case.min_rows:
-            continue
-        urls = {a: case.url(ADMINS[a], ctx, fast=a == "fast") for a in admins}
-        samples: dict[str, list[Sample]] = {a: [] for a in admins}
-        try:
-            for url in urls.values():
-                _request(client, case, url, ctx)  # warm-up (and correctness check) for each admin
-            for _ in range(repeat):
-                for admin_key, url in urls.items():
-                    samples[admin_key].append(_request(client, case, url, ctx))
-        except BenchmarkError as exc:
-            if failures is None:
-                raise
-            failures.append(f"{ctx.rows:,} rows: {exc}")
-            log(f"  {case.name:<32} FAILED: {exc}")
-            continue
-        m = Measurement(
-            case.name,
-            ctx.rows,
-            {a: medians(s) for a, s in samples.items()},
-            urls,
-            {a: [round(x.wall_ms, 2) for x in s] for a, s in samples.items()},
-        )
-        log("  " + format_line(m))
-        results.append(m)
+        active = [ctx for ctx in datasets if ctx.rows >= case.min_rows]
+        urls = {id(ctx): {a: case.url(ADMINS[a], ctx, fast=a == "fast") for a in admins} for ctx in active}
+        samples: dict[int, dict[str, list[Sample]]] = {id(ctx): {a: [] for a in admins} for ctx in active}
+        for round_ in range(repeat + 1):  # round 0: one warm-up (and correctness check) per admin
+            for ctx in list(active):
+                use_dataset(ctx, using)
+                try:
+                    for admin_key, url in urls[id(ctx)].items():
+                        sample = _request(client, case, url, ctx)
+                        if round_:
+                            samples[id(ctx)][admin_key].append(sample)
+                except BenchmarkError as exc:
+                    if failures is None:
+                        raise
+                    failures.append(f"{ctx.rows:,} rows: {exc}")
+                    log(f"  {case.name:<32} FAILED at {ctx.rows:,} rows: {exc}")
+                    active.remove(ctx)
+        for ctx in active:
+            per_admin = samples[id(ctx)]
+            m = Measurement(case.name, ctx.rows, {a: medians(s) for a, s in per_admin.items()}, urls[id(ctx)],
+                            {a: [round(x.wall_ms, 2) for x in s] for a, s in per_admin.items()})
+            log("  " + format_line(m))
+            results.append(m)
     return results
+
+
+def use_dataset(ctx: Context, using: str = "default") -> None:
+    """Point the live connection at ``ctx``'s tables (its ``search_path``) and forget what any
+    cache holds: nothing cached for one dataset may leak into the other. Not timed."""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT set_config('search_path', %s, false)", [ctx.search_path])
+    for alias in caches:
+        caches[alias].clear()
 
 
 @contextmanager
@@ -296,10 +311,8 @@ def run(
     failures: list[str] = []
 
     with override_settings(DEBUG=False, FASTADMIN=fastadmin_settings), timed_rendering():
-        datasets: list[tuple[str | None, int]] = [(SMALL_SCHEMA, SMALL_ROWS), (None, rows)]
-        if rows == SMALL_ROWS:
-            datasets = [(None, rows)]
-        for schema, n in datasets:
+        datasets: list[Context] = []
+        for schema, n in ([(SMALL_SCHEMA, SMALL_ROWS)] if rows != SMALL_ROWS else []) + [(None, rows)]:
             if schema is not None:
                 log(f"Reference dataset: {n:,} orders in schema {schema}")
                 prepare_small_schema(using)
@@ -309,14 +322,21 @@ def run(
                     seeding.seed(n, chunk=chunk, using=using, stream=stream)
                 else:
                     log(f"Dataset: {n:,} orders already seeded")
-                for alias in caches:  # nothing cached for one dataset may leak into the other
+                for alias in caches:
                     caches[alias].clear()
-                ctx = Context(n, build_context(n, using))
-                client = Client()
-                client.force_login(admin_user)
-                log(f"Measuring at {n:,} orders ({repeat} rounds + 1 warm-up per case and admin):")
-                measurements += measure(client, cases, ctx, repeat, log, admins, failures)
-            if schema is not None and not keep_small:
+                with connections[using].cursor() as cursor:
+                    cursor.execute("SHOW search_path")
+                    path = cursor.fetchone()[0]
+                datasets.append(Context(n, build_context(n, using), path))
+        client = Client()
+        client.force_login(admin_user)
+        sizes = " and ".join(f"{ctx.rows:,}" for ctx in datasets)
+        log(f"Measuring at {sizes} orders, interleaved ({repeat} rounds + 1 warm-up per case and admin):")
+        try:
+            measurements += measure(client, cases, datasets, repeat, log, admins, failures, using)
+        finally:
+            connections[using].close()  # its search_path was switched per request
+            if len(datasets) > 1 and not keep_small:
                 drop_small_schema(using)
 
     small = {m.case: m for m in measurements if m.rows == SMALL_ROWS}
