@@ -88,7 +88,7 @@ class FastAdminMixin:
         """Stock's inline formsets (any inline class), each foreign key's choices read once for all the
         inline's rows instead of once per row (:class:`~fastadmin.rendering.formsets.SharedChoices`)."""
         for formset, inline in super().get_formsets_with_inlines(request, obj):
-            yield with_shared_choices(formset), inline
+            yield with_shared_choices(formset, self.admin_site), inline
 
     def get_changelist_formset(self, request: HttpRequest, **kwargs: Any):
         """Stock's list_editable formset, rendered through :class:`~fastadmin.rendering.widgets.InputRenderer`
@@ -96,9 +96,10 @@ class FastAdminMixin:
         label suffix translated once and each foreign key's choices read once for all rows
         (:mod:`fastadmin.rendering.formsets`)."""
         if not fa_settings.COMPILED_RESULT_LIST:
-            return with_shared_choices(super().get_changelist_formset(request, **kwargs))
+            return with_shared_choices(super().get_changelist_formset(request, **kwargs), self.admin_site)
         kwargs["renderer"] = input_renderer(kwargs.get("renderer"))
-        return with_shared_choices(with_one_label_suffix(super().get_changelist_formset(request, **kwargs)))
+        formset = with_one_label_suffix(super().get_changelist_formset(request, **kwargs))
+        return with_shared_choices(formset, self.admin_site)
 
     def action_checkbox(self, obj):
         """The stock checkbox, formatted directly: stock renders a widget template per row, which

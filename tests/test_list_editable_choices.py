@@ -178,3 +178,41 @@ def test_inline_rows_share_their_choices(admin_client, gadgets):
     assert stock_reads >= 5 and fast_reads == 1  # 5 books, an extra form and the empty form
     assert fast == stock.replace("/shelfstock/", "/shelffast/")
     assert fast.count("&lt;gamma&gt; &amp; co</option>") == 7
+
+
+# ------------------------------------------------------------------ EDITABLE_MAX_CHOICES
+def test_more_choices_than_the_limit_make_a_raw_id_input(admin_client, gadgets, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "EDITABLE_MAX_CHOICES": 3}  # 4 categories
+    table, reads = _page(admin_client, "fast")
+    assert "<select name=\"form-0-category\"" not in table
+    assert table.count('class="vForeignKeyRawIdAdminField"') == len(gadgets)
+    assert "&lt;gamma&gt; &amp; co</a></strong>" in table and 'href="/fast/testapp/category/?_to_field=id"' in table
+    assert len(reads) == 2  # LIMIT 4 of the choices, then the shown rows' names in one IN query
+    # The raw-id input saves like any other: post another category's key for the first row.
+    first, beta = gadgets[0], Category.objects.get(name="beta")
+    data = {"form-TOTAL_FORMS": str(len(gadgets)), "form-INITIAL_FORMS": str(len(gadgets)), "_save": "Save"}
+    for i, gadget in enumerate(Gadget.objects.order_by("pk")):
+        data.update({f"form-{i}-id": str(gadget.pk), f"form-{i}-status": gadget.status,
+                     f"form-{i}-category": str(beta.pk if gadget == first else gadget.category_id or "")})
+    page = admin_client.get("/fast/testapp/gadget/").content.decode()
+    data["_fa_page_token"] = re.search(r'name="_fa_page_token" value="([^"]+)"', page).group(1)
+    response = admin_client.post("/fast/testapp/gadget/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    first.refresh_from_db()
+    assert first.category == beta
+
+
+def test_as_many_choices_as_the_limit_stay_a_select(admin_client, gadgets, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "EDITABLE_MAX_CHOICES": 4}
+    fast, _reads = _page(admin_client, "fast")
+    stock, _reads = _page(admin_client, "stock")
+    assert fast == stock.replace("/stock/", "/fast/")
+
+
+def test_a_many_to_many_past_the_limit_stays_a_select(admin_client, gadgets, settings):
+    settings.FASTADMIN = {**settings.FASTADMIN, "EDITABLE_MAX_CHOICES": 2}
+    shelf = Shelf.objects.create(name="s")
+    Book.objects.create(shelf=shelf, title="b").tags.set(Category.objects.all()[:2])
+    fast = INLINE.search(admin_client.get(f"/shelffast/testapp/shelf/{shelf.pk}/change/").content.decode()).group(0)
+    stock = INLINE.search(admin_client.get(f"/shelfstock/testapp/shelf/{shelf.pk}/change/").content.decode()).group(0)
+    assert fast == stock.replace("/shelfstock/", "/shelffast/")

@@ -21,10 +21,13 @@ from typing import Any
 
 from django.contrib.admin.widgets import AutocompleteMixin, ForeignKeyRawIdWidget
 from django.forms import ModelChoiceField
+from django.forms.models import ModelChoiceIterator
 from django.forms.widgets import ChoiceWidget
 from django.utils.translation import gettext
 
-from .raw_id import PageLabels, PageRawIdWidget
+from fastadmin.conf import fa_settings
+
+from .raw_id import PageLabels, PageRawIdWidget, raw_id_widget
 
 
 class OneLabelSuffix:
@@ -66,29 +69,57 @@ class SharedChoices:
     """Formset mixin: the choices of each model-choice ``<select>``, and the objects named by each
     raw-id input (stock's widget class itself, not a project's subclass), are read once for all forms.
 
+    A foreign key whose choices the planner expects above ``EDITABLE_MAX_CHOICES`` is a raw-id input
+    instead (as ``raw_id_fields`` would make it): a hundred rows of a million-option select is no page.
     Only where every form's field has the same queryset: the form class has no ``__init__`` beyond
     Django's (a project's own ``__init__`` may narrow each row's queryset by its instance). Other
     widgets (hidden primary key, autocomplete) are left alone."""
 
+    #: The admin site a raw-id input's lookup link opens (None: selects stay selects).
+    admin_site: Any = None
+
     def add_fields(self, form: Any, index: int | None) -> None:
         super().add_fields(form, index)
-        if not hasattr(self, "_shared"):
-            self._shared: dict[str, Any] = {}
+        shared = self.__dict__.setdefault("_shared", {})
         for name, field in form.fields.items():
             if not isinstance(field, ModelChoiceField):
                 continue
-            if _lists_choices(field.widget):
-                choices = self._shared.get(name)
-                if choices is None:
-                    # Not list(): it asks the iterator's __len__, a COUNT(*) of the related table.
-                    choices = self._shared[name] = [choice for choice in field.widget.choices]
-                field.widget.choices = choices
-            elif type(field.widget) is ForeignKeyRawIdWidget:
-                labels = self._shared.get(name)
-                if labels is None:
-                    labels = self._shared[name] = PageLabels(field.widget)
-                field.widget = PageRawIdWidget.sharing(field.widget, labels)
-                labels.add(form[name].value())
+            if _lists_choices(field.widget) and name not in shared:
+                shared[name] = self._choices(type(form.instance), name, field)
+            elif type(field.widget) is ForeignKeyRawIdWidget and name not in shared:
+                shared[name] = PageLabels(field.widget)
+            found = shared.get(name)
+            if isinstance(found, list):
+                field.widget.choices = found
+            elif isinstance(found, PageLabels):
+                field.widget = PageRawIdWidget.sharing(found.widget_for(field), found)
+                found.add(form[name].value())
+
+    def _choices(self, model: Any, name: str, field: ModelChoiceField) -> list | PageLabels:
+        """Every choice of ``field``, or, past ``EDITABLE_MAX_CHOICES`` for a foreign key, the labels
+        of a raw-id input standing in for the select."""
+        if self.admin_site is not None:
+            choices = read_choices(field, fa_settings.EDITABLE_MAX_CHOICES)
+            if choices is not None:
+                return choices
+            widget = raw_id_widget(model, name, field, self.admin_site)
+            if widget is not None:
+                return PageLabels(widget)
+        # Not list(): it asks the iterator's __len__, a COUNT(*) of the related table.
+        return [choice for choice in field.widget.choices]
+
+
+def read_choices(field: ModelChoiceField, limit: int) -> list | None:
+    """What ``field``'s ``ModelChoiceIterator`` yields, its rows read with ``LIMIT limit + 1``: None
+    when there are more than ``limit``. A project's own iterator class is iterated whole."""
+    iterator = field.widget.choices
+    if type(iterator) is not ModelChoiceIterator:
+        return [choice for choice in iterator]
+    rows = list(iterator.queryset[: limit + 1])
+    if len(rows) > limit:
+        return None
+    head = [("", field.empty_label)] if field.empty_label is not None else []
+    return head + [iterator.choice(obj) for obj in rows]
 
 
 def _lists_choices(widget: Any) -> bool:
@@ -102,8 +133,9 @@ def _own_init_only(form_class: type) -> bool:
                for cls in form_class.__mro__)
 
 
-def with_shared_choices(formset_class: type) -> type:
-    """``formset_class`` with :class:`SharedChoices`, when its form class allows it."""
+def with_shared_choices(formset_class: type, admin_site: Any = None) -> type:
+    """``formset_class`` with :class:`SharedChoices`, when its form class allows it; ``admin_site``
+    turns a foreign key with too many choices into a raw-id input linking to that site."""
     if not _own_init_only(formset_class.form):
         return formset_class
-    return type(formset_class.__name__, (SharedChoices, formset_class), {})
+    return type(formset_class.__name__, (SharedChoices, formset_class), {"admin_site": admin_site})

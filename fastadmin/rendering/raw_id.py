@@ -1,18 +1,23 @@
-"""Raw-id inputs in ``list_editable`` rows, their objects read once for the page.
+"""Raw-id inputs in ``list_editable`` and inline rows, their objects read once for the page.
 
 Stock's ``ForeignKeyRawIdWidget`` prints the related object's name beside the input, read with one
 ``.get()`` per row: a hundred queries for a page whose foreign key is in ``raw_id_fields``.
 :class:`PageLabels` collects the values of every row first (the formset builds all its forms before
 any renders) and reads their objects in one ``IN`` query on the first render; a value that query did
 not find (a posted value in another spelling, a deleted object) takes stock's own per-row path.
+
+:func:`raw_id_widget` is the raw-id input a foreign key gets in an editable row when it has more
+than ``EDITABLE_MAX_CHOICES`` choices: stock would print every related row as an ``<option>`` in
+every row of the page.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import Truncator
 
@@ -21,9 +26,15 @@ class PageLabels:
     """The objects of one raw-id field's values across a formset's rows."""
 
     def __init__(self, widget: ForeignKeyRawIdWidget) -> None:
+        self.widget = widget
         self.rel, self.db = widget.rel, widget.db
         self.values: list[Any] = []
         self.found: dict[str, Any] | None = None
+
+    def widget_for(self, field: Any) -> ForeignKeyRawIdWidget:
+        """The raw-id widget of one form's ``field``: its own, or the one it was given for a select
+        replaced by :func:`raw_id_widget`."""
+        return field.widget if isinstance(field.widget, ForeignKeyRawIdWidget) else self.widget
 
     def add(self, value: Any) -> None:
         if value not in (None, ""):
@@ -67,3 +78,19 @@ class PageRawIdWidget(ForeignKeyRawIdWidget):
         except NoReverseMatch:
             url = ""
         return Truncator(obj).words(14), url
+
+
+def raw_id_widget(model: Any, name: str, field: Any, admin_site: Any) -> ForeignKeyRawIdWidget | None:
+    """The raw-id input ``raw_id_fields`` would give ``model``'s foreign key ``name`` (its form field
+    ``field``), linking to ``admin_site``; None for anything but a concrete foreign key."""
+    try:
+        db_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not (db_field.many_to_one or db_field.one_to_one) or not db_field.concrete:
+        return None
+    # What Field.__init__ does to the widget it is given.
+    widget = copy.deepcopy(ForeignKeyRawIdWidget(db_field.remote_field, admin_site, using=field.queryset.db))
+    widget.is_localized, widget.is_required = field.localize, field.required
+    widget.attrs.update(field.widget_attrs(widget))
+    return widget
