@@ -2,19 +2,24 @@
 read once per page, not once per row (fastadmin.rendering.formsets.SharedChoices), and the table
 stays stock admin's."""
 
+import gc
 import re
+import sys
+import types
 
 import pytest
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.sites import all_sites
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import path
+from django.urls import clear_url_caches, path
 
 import fastadmin
 from fastadmin.sites import FastAdminSite
 from tests.testapp.models import Book, Category, Gadget, Shelf
 
+SITE_PREFIX = "choices_test_"  # site names (URL namespaces); the paths are the short names
 TABLE = re.compile(r'<div class="results">.*?</table>\n</div>', re.S)
 
 
@@ -43,20 +48,43 @@ class RawIdOptions(Options):
 
 
 def _site(name: str, options: type, base: type):
-    site = FastAdminSite(name) if base is fastadmin.ModelAdmin else admin.AdminSite(name)
+    site_name = SITE_PREFIX + name
+    site = FastAdminSite(site_name) if base is fastadmin.ModelAdmin else admin.AdminSite(site_name)
     site.adopt_default_site = False
     site.register(Gadget, type(f"{name}Admin", (options, base), {}))
     site.register(Category, type(f"{name}CategoryAdmin", (base,), {}))  # the raw-id lookup and change links
     return path(f"{name}/", site.urls)
 
 
-urlpatterns = [
-    _site("fast", Options, fastadmin.ModelAdmin), _site("stock", Options, admin.ModelAdmin),
-    _site("narrow", NarrowingOptions, fastadmin.ModelAdmin),
-    _site("rawfast", RawIdOptions, fastadmin.ModelAdmin), _site("rawstock", RawIdOptions, admin.ModelAdmin),
-]
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+
+def _urlpatterns() -> list:
+    return [
+        _site("fast", Options, fastadmin.ModelAdmin), _site("stock", Options, admin.ModelAdmin),
+        _site("narrow", NarrowingOptions, fastadmin.ModelAdmin),
+        _site("rawfast", RawIdOptions, fastadmin.ModelAdmin), _site("rawstock", RawIdOptions, admin.ModelAdmin),
+        _shelf_site("shelffast", fastadmin.ModelAdmin), _shelf_site("shelfstock", admin.ModelAdmin),
+    ]
+
+
+@pytest.fixture(autouse=True)
+def sites(settings):
+    """This module's admin sites, for its tests only: a site lives in Django's registry of all sites
+    (which system checks walk) as long as something refers to it."""
+    urls = types.ModuleType("tests.list_editable_choices_urls")
+    urls.urlpatterns = _urlpatterns()
+    sys.modules[urls.__name__] = urls
+    settings.ROOT_URLCONF = urls.__name__
+    yield
+    del sys.modules[urls.__name__]
+    urls.urlpatterns.clear()
+    clear_url_caches()  # the resolver cached for this URLconf refers to the sites
+    gc.collect()
+    left = [site for site in all_sites if site.name.startswith(SITE_PREFIX)]
+    assert not left, "a site of this module outlived its test"
+
+
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -151,13 +179,13 @@ class BookInline(admin.TabularInline):
 
 
 def _shelf_site(name: str, base: type):
-    site = FastAdminSite(name) if base is fastadmin.ModelAdmin else admin.AdminSite(name)
+    site_name = SITE_PREFIX + name
+    site = FastAdminSite(site_name) if base is fastadmin.ModelAdmin else admin.AdminSite(site_name)
     site.adopt_default_site = False
     site.register(Shelf, type(f"{name}ShelfAdmin", (base,), {"inlines": [BookInline]}))
     return path(f"{name}/", site.urls)
 
 
-urlpatterns += [_shelf_site("shelffast", fastadmin.ModelAdmin), _shelf_site("shelfstock", admin.ModelAdmin)]
 INLINE = re.compile(r'<div class="js-inline-admin-formset inline-group".*?</fieldset>', re.S)
 
 
