@@ -244,3 +244,30 @@ def test_a_many_to_many_past_the_limit_stays_a_select(admin_client, gadgets, set
     fast = INLINE.search(admin_client.get(f"/shelffast/testapp/shelf/{shelf.pk}/change/").content.decode()).group(0)
     stock = INLINE.search(admin_client.get(f"/shelfstock/testapp/shelf/{shelf.pk}/change/").content.decode()).group(0)
     assert fast == stock.replace("/shelfstock/", "/shelffast/")
+
+
+@pytest.mark.parametrize("registered", [True, False])
+def test_raw_id_widget_written_in_python_is_the_templates(gadgets, registered):
+    """fastadmin's InputRenderer writes Django's foreign_key_raw_id.html: link or not, name or not,
+    a name to escape, a value of no object."""
+    from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+    from django.forms.renderers import get_default_renderer
+
+    from fastadmin.rendering.widgets import InputRenderer, raw_id_html
+
+    # A site of this module's URLconf (Category registered: the lookup link), or one without Category.
+    site = next(s for s in all_sites if s.name == SITE_PREFIX + "rawfast") if registered else FastAdminSite("x")
+    inner = get_default_renderer()
+    fast = InputRenderer(inner)
+    widget = ForeignKeyRawIdWidget(Gadget._meta.get_field("category").remote_field, site)
+    gamma = Category.objects.get(name="<gamma> & co")
+    outputs = []
+    for value in [None, "", gamma.pk, str(gamma.pk), 999999, "not a key"]:
+        attrs = {"id": "id_form-0-category", "aria-invalid": True}
+        expected = widget.render("form-0-category", value, attrs, renderer=inner)
+        assert widget.render("form-0-category", value, attrs, renderer=fast) == expected, value
+        outputs.append(expected)
+    assert "&lt;gamma&gt; &amp; co" in outputs[2]
+    assert ('class="related-lookup"' in outputs[0]) is registered
+    assert ('<strong><a href="' in outputs[2]) is registered  # the name links to its change page
+    assert fast._compiled["admin/widgets/foreign_key_raw_id.html"] is raw_id_html

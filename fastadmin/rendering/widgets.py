@@ -6,8 +6,9 @@ most of the page's time. :class:`InputRenderer` wraps the formset's renderer; fo
 template that is, verbatim, Django's own include of ``input.html`` (text, number, email, url,
 hidden, checkbox, date, ... inputs), with ``input.html`` and ``attrs.html`` also Django's own, it
 produces the same string in Python; any other template (a project's override, a select, another
-Django version's markup) goes to the wrapped renderer. ``tests/test_rendering.py`` compares the
-list_editable tables with stock's.
+Django version's markup) goes to the wrapped renderer. The admin's raw-id input
+(``foreign_key_raw_id.html``, an input and its lookup link) is written the same way.
+``tests/test_rendering.py`` compares the list_editable tables with stock's.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django.utils.timezone import template_localtime
 from fastadmin.conf import fa_settings
 
 _FORMS_TEMPLATES = str(Path(django.forms.__file__).parent / "templates") + "/"
+_ADMIN_TEMPLATES = str(Path(helpers.__file__).parent / "templates") + "/"
 INPUT = "django/forms/widgets/input.html"
 ATTRS = "django/forms/widgets/attrs.html"
 #: The sources this module reproduces (Django 5.2's); any other source is rendered by its template.
@@ -54,6 +56,14 @@ SOURCES[OPTION] = (
     "{{ widget.label }}</option>\n"
 )
 
+RAW_ID = "admin/widgets/foreign_key_raw_id.html"
+SOURCES[RAW_ID] = (
+    "{% if related_url %}<div>{% endif %}{% include 'django/forms/widgets/input.html' %}{% if related_url %}"
+    '<a href="{{ related_url }}" class="related-lookup" id="lookup_id_{{ widget.name }}" title="{{ link_title }}">'
+    "</a>{% endif %}{% if link_label %}\n<strong>{% if link_url %}<a href=\"{{ link_url }}\">{{ link_label }}</a>"
+    "{% else %}{{ link_label }}{% endif %}</strong>{% endif %}{% if related_url %}</div>{% endif %}\n"
+)
+
 
 class InputRenderer(BaseRenderer):
     """Wraps ``inner`` (the renderer the formset would use); same output, input widgets without templates."""
@@ -73,7 +83,9 @@ class InputRenderer(BaseRenderer):
         if template_name not in self._compiled:
             self._compiled[template_name] = self._compile(template_name)
         compiled = self._compiled[template_name]
-        html = compiled(context["widget"]) if compiled is not None and request is None else None
+        html = None
+        if compiled is not None and request is None:
+            html = compiled(context) if compiled is raw_id_html else compiled(context["widget"])
         return self.inner.render(template_name, context, request) if html is None else html
 
     def _compile(self, template_name: str) -> Callable[[dict[str, Any]], str | None] | None:
@@ -85,6 +97,8 @@ class InputRenderer(BaseRenderer):
             return input_html
         if source == SOURCES[SELECT] and self._source(OPTION) == SOURCES[OPTION]:
             return select_html
+        if source == SOURCES[RAW_ID] and self._source(INPUT) == SOURCES[INPUT]:
+            return raw_id_html
         return None
 
     def _source(self, name: str) -> str | None:
@@ -95,7 +109,7 @@ class InputRenderer(BaseRenderer):
             return None
         template = getattr(template, "template", template)  # a backend's wrapper holds the engine's
         origin = getattr(template, "origin", None)
-        if origin is None or not str(origin.name).startswith(_FORMS_TEMPLATES):
+        if origin is None or not str(origin.name).startswith((_FORMS_TEMPLATES, _ADMIN_TEMPLATES)):
             return None
         return getattr(template, "source", None)
 
@@ -161,6 +175,21 @@ def select_html(widget: dict[str, Any]) -> str | None:
             out.append("\n  </optgroup>")
     out.append("\n</select>")
     return "".join(out)
+
+
+def raw_id_html(context: dict[str, Any]) -> str:
+    """``foreign_key_raw_id.html`` for one widget's whole context (the link, the object's name)."""
+    related_url, label, url = context.get("related_url"), context.get("link_label"), context.get("link_url")
+    out = ["<div>" if related_url else "", input_html(context["widget"]), "\n"]
+    if related_url:
+        name, title = _shown(context["widget"]["name"]), _shown(context.get("link_title"))
+        out.append(f'<a href="{_shown(related_url)}" class="related-lookup" id="lookup_id_{name}" title="{title}"></a>')
+    if label:
+        shown = f'<a href="{_shown(url)}">{_shown(label)}</a>' if url else _shown(label)
+        out.append(f"\n<strong>{shown}</strong>")
+    if related_url:
+        out.append("</div>")
+    return "".join(out).strip()
 
 
 @lru_cache(maxsize=8)
