@@ -1,4 +1,4 @@
-"""The ``list_editable`` formset, built for a hundred rows.
+"""The ``list_editable`` and inline formsets, built for a hundred rows.
 
 Django's ``BaseForm.__init__`` translates the label suffix (``gettext(":")``) for every form: on a
 page of a hundred rows that is a hundred lookups of the active language, about as much CPU as the
@@ -69,8 +69,9 @@ class SharedChoices:
     """Formset mixin: the choices of each model-choice ``<select>``, and the objects named by each
     raw-id input (stock's widget class itself, not a project's subclass), are read once for all forms.
 
-    A foreign key whose choices the planner expects above ``EDITABLE_MAX_CHOICES`` is a raw-id input
-    instead (as ``raw_id_fields`` would make it): a hundred rows of a million-option select is no page.
+    The choices are read with ``LIMIT EDITABLE_MAX_CHOICES + 1``: a foreign key with more is a raw-id
+    input instead (as ``raw_id_fields`` would make it), as a hundred rows of a million-option select is
+    no page.
     Only where every form's field has the same queryset: the form class has no ``__init__`` beyond
     Django's (a project's own ``__init__`` may narrow each row's queryset by its instance). Other
     widgets (hidden primary key, autocomplete) are left alone."""
