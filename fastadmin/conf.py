@@ -49,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
     # A related table with more rows than this is not listed in full by a list_filter.
     "FILTER_MAX_CHOICES": 100,
     # A foreign key edited in a list_editable or inline row is a <select> of its choices in every row;
-    # past this many (the planner's estimate) it is a raw-id input instead, as raw_id_fields would make it.
+    # with more choices than this (read with LIMIT n + 1) it is a raw-id input, as raw_id_fields would make it.
     "EDITABLE_MAX_CHOICES": 500,
     # How many objects the delete confirmation of a large selection previews.
     "DELETE_PREVIEW_LIMIT": 20,

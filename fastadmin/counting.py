@@ -113,14 +113,14 @@ def explain(using: str, sql: str, params) -> dict:
     """The planner's top plan node for ``sql`` (``EXPLAIN (FORMAT JSON)``; nothing is run); read once
     per list request (:func:`sizes_read_once`) for the same statement and parameters."""
     memo = _known_plans.get()
-    key = (using, sql, repr(params))
-    if memo is not None and key in memo:
+    key = None if memo is None else (using, sql, repr(params))
+    if key is not None and key in memo:
         return memo[key]
     with connections[using].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     node = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    if memo is not None:
+    if key is not None:
         memo[key] = node
     return node
 

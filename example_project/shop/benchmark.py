@@ -322,8 +322,6 @@ def run(
                     seeding.seed(n, chunk=chunk, using=using, stream=stream)
                 else:
                     log(f"Dataset: {n:,} orders already seeded")
-                for alias in caches:
-                    caches[alias].clear()
                 with connections[using].cursor() as cursor:
                     cursor.execute("SHOW search_path")
                     path = cursor.fetchone()[0]

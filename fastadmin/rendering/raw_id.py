@@ -27,7 +27,6 @@ class PageLabels:
 
     def __init__(self, widget: ForeignKeyRawIdWidget) -> None:
         self.widget = widget
-        self.rel, self.db = widget.rel, widget.db
         self.values: list[Any] = []
         self.found: dict[str, Any] | None = None
 
@@ -46,8 +45,9 @@ class PageLabels:
         return self.found.get(str(value))
 
     def _read(self) -> dict[str, Any]:
-        key = self.rel.get_related_field().name
-        manager = self.rel.model._default_manager.using(self.db)
+        rel = self.widget.rel
+        key = rel.get_related_field().name
+        manager = rel.model._default_manager.using(self.widget.db)
         try:
             return {str(getattr(obj, key)): obj for obj in manager.filter(**{f"{key}__in": set(self.values)})}
         except (ValueError, TypeError, ValidationError):  # a posted value of the wrong type: per row

@@ -21,6 +21,8 @@ from django.utils.translation import get_language
 
 from fastadmin.conf import fa_settings
 
+from . import SUPPORTED_DJANGO, is_djangos_own
+
 #: How many outputs are kept per process (each a few kB) before the memo starts over.
 MEMO_SIZE = 512
 _memo: dict[tuple, str] = {}
@@ -44,8 +46,6 @@ def render_nav_sidebar(context: Any) -> str:
 
 def _memo_key(context: Any) -> tuple | None:
     """The inputs of Django's sidebar, or None when the output may depend on anything else."""
-    from . import SUPPORTED_DJANGO, is_djangos_own  # the package imports this module's users
-
     if not fa_settings.COMPILED_RESULT_LIST or django.VERSION[:2] not in SUPPORTED_DJANGO:
         return None
     block_context = context.render_context.get(BLOCK_CONTEXT_KEY)
