@@ -85,10 +85,11 @@ class SharedChoices:
         for name, field in form.fields.items():
             if not isinstance(field, ModelChoiceField):
                 continue
-            if _lists_choices(field.widget) and name not in shared:
-                shared[name] = self._choices(type(form.instance), name, field)
-            elif type(field.widget) is ForeignKeyRawIdWidget and name not in shared:
-                shared[name] = PageLabels(field.widget)
+            if name not in shared:  # read once per field name; the later forms reuse it
+                if _lists_choices(field.widget):
+                    shared[name] = self._choices(type(form.instance), name, field)
+                elif type(field.widget) is ForeignKeyRawIdWidget:
+                    shared[name] = PageLabels(field.widget)
             found = shared.get(name)
             if isinstance(found, list):
                 field.widget.choices = found
